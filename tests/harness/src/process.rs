@@ -1,0 +1,311 @@
+//! A child process under test: output drained into a log, standard input at hand, killed on drop.
+
+use std::io::Write;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::Lab;
+use crate::output::{OutputLog, Source, WaitEnd};
+use crate::transcript::quote;
+
+/// A running binary of the chapter under test (a server or a client).
+pub struct Process {
+    lab: Lab,
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pub(crate) log: Arc<OutputLog>,
+    /// Where the next `expect_stdout` / `expect_stderr` starts looking.
+    pub(crate) cursors: [usize; 2],
+    status: Option<ExitStatus>,
+}
+
+impl Process {
+    /// Starts `program` with `args`, stdin piped, both output streams drained.
+    pub(crate) fn spawn(lab: Lab, name: &str, program: &str, args: &[String]) -> Process {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // A learner's panic should show where it happened, not a backtrace.
+            .env("RUST_BACKTRACE", "0");
+        die_with_parent(&mut command);
+        let shown = format!("`{} {}`", short_name(program), args.join(" "));
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(err) => lab.fail(
+                &format!("{name} starts as {shown}"),
+                &format!("error: cannot start {program}: {err}"),
+            ),
+        };
+        let log = Arc::new(OutputLog::default());
+        log.drain(
+            Source::Stdout,
+            child.stdout.take().expect("stdout is piped"),
+        );
+        log.drain(
+            Source::Stderr,
+            child.stderr.take().expect("stderr is piped"),
+        );
+        lab.transcript().attach_output(name, Arc::clone(&log));
+        lab.step(format!("{name}: started {shown}"));
+        Process {
+            stdin: child.stdin.take(),
+            lab,
+            name: name.to_string(),
+            child,
+            log,
+            cursors: [0, 0],
+            status: None,
+        }
+    }
+
+    /// The name this process has in the transcript.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The operating system's process id (for sending signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the next line on standard output that satisfies `matches` and returns it.
+    /// `what` describes the line for the report ("a line announcing the connection").
+    pub fn expect_stdout(&mut self, what: &str, matches: impl FnMut(&str) -> bool) -> String {
+        self.expect_line_on(Source::Stdout, what, matches)
+    }
+
+    /// Like [`Process::expect_stdout`], for standard error.
+    pub fn expect_stderr(&mut self, what: &str, matches: impl FnMut(&str) -> bool) -> String {
+        self.expect_line_on(Source::Stderr, what, matches)
+    }
+
+    /// Waits for the next standard output line and checks that it is exactly `expected`.
+    pub fn expect_stdout_line(&mut self, expected: &str) -> String {
+        let what = format!("the line {}", quote(expected));
+        self.expect_stdout(&what, |line| line == expected)
+    }
+
+    /// Like [`Process::expect_stdout`], with an explicit deadline.
+    pub fn expect_stdout_within(
+        &mut self,
+        within: Duration,
+        what: &str,
+        matches: impl FnMut(&str) -> bool,
+    ) -> String {
+        self.expect_line_within(Source::Stdout, within, what, matches)
+    }
+
+    fn expect_line_on(
+        &mut self,
+        source: Source,
+        what: &str,
+        matches: impl FnMut(&str) -> bool,
+    ) -> String {
+        self.expect_line_within(source, crate::timeout(), what, matches)
+    }
+
+    fn expect_line_within(
+        &mut self,
+        source: Source,
+        within: Duration,
+        what: &str,
+        matches: impl FnMut(&str) -> bool,
+    ) -> String {
+        let stream = match source {
+            Source::Stdout => "standard output",
+            Source::Stderr => "standard error",
+        };
+        let cursor = &mut self.cursors[source as usize];
+        match self
+            .log
+            .wait_for(source, *cursor, Instant::now() + within, matches)
+        {
+            Ok((index, line)) => {
+                *cursor = index + 1;
+                self.lab
+                    .step(format!("{}: printed {}", self.name, quote(&line)));
+                line
+            }
+            Err(end) => {
+                let got = match end {
+                    WaitEnd::TimedOut => {
+                        format!("no such line within {} ms", within.as_millis())
+                    }
+                    WaitEnd::Closed => {
+                        let status = self.child.try_wait().ok().flatten();
+                        format!(
+                            "the process ended without printing it ({})",
+                            describe_status(status)
+                        )
+                    }
+                };
+                let expected = format!("{} prints {what} on {stream}", self.name);
+                self.lab.fail(&expected, &got)
+            }
+        }
+    }
+
+    /// Every line the process has printed on `source` so far.
+    pub fn lines(&self, source: Source) -> Vec<String> {
+        self.log.lines_from(source)
+    }
+
+    /// Types `line` and Enter on the process's standard input.
+    pub fn type_line(&mut self, line: &str) {
+        self.lab
+            .step(format!("{}: typed {}", self.name, quote(line)));
+        let name = self.name.clone();
+        let Some(stdin) = self.stdin.as_mut() else {
+            self.lab.fail(
+                &format!("{name}'s standard input to be open"),
+                "it was already closed by the test",
+            )
+        };
+        if let Err(err) = stdin.write_all(format!("{line}\n").as_bytes()) {
+            self.lab.fail(
+                &format!("{name} reads its standard input"),
+                &format!("writing to it failed: {err} (has the process exited?)"),
+            );
+        }
+    }
+
+    /// Closes the process's standard input: end of input, as Ctrl-D in a terminal.
+    pub fn close_stdin(&mut self) {
+        self.lab.step(format!(
+            "{}: standard input closed (end of input)",
+            self.name
+        ));
+        self.stdin = None;
+    }
+
+    /// Sends a Unix signal (for example `libc::SIGINT`) to the process.
+    #[cfg(unix)]
+    pub fn signal(&mut self, signal: i32, name: &str) {
+        self.lab.step(format!("{}: sent {name}", self.name));
+        // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own child, which
+        // has not been reaped (we reap only in `expect_exit` and on drop).
+        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            self.lab.fail(
+                &format!("{name} reaches {}", self.name),
+                &format!("kill failed: {err}"),
+            );
+        }
+    }
+
+    /// Waits for the process to exit within `within` and returns its status; fails if it is
+    /// still running then.
+    pub fn expect_exit(&mut self, within: Duration) -> ExitStatus {
+        match self.wait_exit(within) {
+            Some(status) => {
+                self.lab.step(format!(
+                    "{}: exited ({})",
+                    self.name,
+                    describe_status(Some(status))
+                ));
+                status
+            }
+            None => self.lab.fail(
+                &format!("{} exits within {} ms", self.name, within.as_millis()),
+                "it was still running",
+            ),
+        }
+    }
+
+    /// Waits for the process to exit; `None` if it is still running after `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.status {
+            return Some(status);
+        }
+        let deadline = Instant::now() + within;
+        // End of file on both pipes is the exit notification we can block on; a process
+        // that closes its output early is then polled until the deadline.
+        self.log.wait_closed(deadline);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.status = Some(status);
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Fails unless the process exited with `code` within the usual timeout.
+    pub fn expect_exit_code(&mut self, code: i32) {
+        let status = self.expect_exit(crate::timeout());
+        if status.code() != Some(code) {
+            self.lab.fail(
+                &format!("{} exits with status {code}", self.name),
+                &format!("it exited with {}", describe_status(Some(status))),
+            );
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Says how a process ended, for a report.
+pub(crate) fn describe_status(status: Option<ExitStatus>) -> String {
+    match status {
+        None => "still running".to_string(),
+        Some(status) => match status.code() {
+            Some(101) => "status 101: it panicked, see its output below".to_string(),
+            Some(code) => format!("status {code}"),
+            None => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::process::ExitStatusExt;
+                    if let Some(signal) = status.signal() {
+                        return format!("killed by signal {signal}");
+                    }
+                }
+                "killed by a signal".to_string()
+            }
+        },
+    }
+}
+
+fn short_name(program: &str) -> &str {
+    std::path::Path::new(program)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or(program)
+}
+
+/// On Linux, asks the kernel to kill the child if the thread that started it dies, so a
+/// test process killed by a timeout does not leave servers running. (The signal follows the
+/// spawning *thread*: the harness only spawns from the test's own thread, which outlives the
+/// child because the `Process` is dropped, and the child killed, before the test returns.)
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls prctl(2), which is
+    // async-signal-safe; it allocates nothing and touches no locks.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}

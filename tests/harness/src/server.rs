@@ -1,0 +1,108 @@
+//! The chapter's server, started on a free port and found through its `listening on` line.
+
+use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
+use crate::output::{Source, WaitEnd};
+use crate::transcript::quote;
+use crate::{Conn, Lab, Process};
+
+/// How long a server may take to print its `listening on` line: startup is a bind and a print,
+/// so this only matters on a very loaded machine.
+const STARTUP: Duration = Duration::from_secs(10);
+
+/// A running server of the chapter under test. Derefs to its [`Process`] for console checks.
+pub struct Server {
+    process: Process,
+    addr: SocketAddr,
+    lab: Lab,
+}
+
+impl Server {
+    pub(crate) fn start(lab: Lab, args: &[&str]) -> Server {
+        let all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let mut process = Process::spawn(lab.clone(), "server", lab.chapter().bin, &all);
+        let addr = read_listening_line(&lab, &mut process);
+        Server { process, addr, lab }
+    }
+
+    /// The address the server announced.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `--addr` and the server's address, for starting a client against it.
+    pub fn addr_args(&self) -> Vec<String> {
+        vec!["--addr".to_string(), self.addr.to_string()]
+    }
+
+    /// Connects a test client named `name` ("A", "bob") to the server.
+    pub fn connect(&self, name: &str) -> Conn {
+        Conn::connect(self.lab.clone(), name, self.addr)
+    }
+}
+
+impl Deref for Server {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.process
+    }
+}
+
+impl DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Process {
+        &mut self.process
+    }
+}
+
+/// Reads the first line of standard output, which must be exactly `listening on HOST:PORT`.
+fn read_listening_line(lab: &Lab, process: &mut Process) -> SocketAddr {
+    let expected = "the server's first line on standard output is `listening on 127.0.0.1:PORT`";
+    let first = process
+        .log
+        .wait_for(Source::Stdout, 0, Instant::now() + STARTUP, |_| true);
+    let line = match first {
+        Ok((_, line)) => line,
+        Err(WaitEnd::TimedOut) => lab.fail(
+            expected,
+            &format!(
+                "nothing on standard output within {} ms",
+                STARTUP.as_millis()
+            ),
+        ),
+        Err(WaitEnd::Closed) => lab.fail(expected, &process.ended_before_listening()),
+    };
+    let addr = line
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.parse::<SocketAddr>().ok());
+    match addr {
+        Some(addr) if addr.port() != 0 && addr.ip().is_loopback() => {
+            process.skip_stdout_lines(1);
+            lab.step(format!("server: printed {}", quote(&line)));
+            addr
+        }
+        Some(_) => lab.fail(
+            expected,
+            &format!(
+                "{} (print the address the listener actually bound: `listener.local_addr()`)",
+                quote(&line)
+            ),
+        ),
+        None => lab.fail(expected, &quote(&line)),
+    }
+}
+
+impl Process {
+    pub(crate) fn skip_stdout_lines(&mut self, n: usize) {
+        self.cursors[Source::Stdout as usize] += n;
+    }
+
+    pub(crate) fn ended_before_listening(&mut self) -> String {
+        let status = self.wait_exit(Duration::from_secs(1));
+        format!(
+            "the server ended before printing it ({})",
+            crate::process::describe_status(status)
+        )
+    }
+}
