@@ -125,39 +125,41 @@ fn connect(addr: &str) -> Option<TcpStream> {
     }
 }
 
-/// Starts the thread that prints every line from the server as soon as it arrives, until the
-/// server closes the connection.
+/// Starts the thread that prints what the server sends; see [`print_server_lines`].
 fn spawn_reader(stream: TcpStream, session: Arc<Session>) -> io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name("server".to_string())
-        .spawn(move || {
-            let ring_bell = io::stdout().is_terminal();
-            let mut reader = BufReader::new(stream);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break, // end of file, or reset: the server is gone
-                    Ok(_) => {
-                        let text = String::from_utf8_lossy(&line);
-                        let text = text.trim_end_matches(['\n', '\r']);
-                        if answer_prompt(&session, text) {
-                            continue;
-                        }
-                        let mut out = io::stdout().lock();
-                        if ring_bell {
-                            let _ = out.write_all(b"\x07");
-                        }
-                        let _ = writeln!(out, "{text}");
-                        let _ = out.flush();
-                    }
-                }
-            }
-            if !session.leaving.load(Ordering::SeqCst) {
-                eprintln!("connection closed by server");
-            }
-        })
+        .spawn(move || print_server_lines(stream, &session))
 }
+
+// ANCHOR: print_server_lines
+/// Prints every line from the server as soon as it arrives, until the server closes the
+/// connection.
+fn print_server_lines(stream: TcpStream, session: &Session) {
+    let ring_bell = io::stdout().is_terminal();
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    // Ok(0) is end of file; an error is a reset: either way the server is gone.
+    while let Ok(1..) = reader.read_until(b'\n', &mut line) {
+        let text = String::from_utf8_lossy(&line)
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
+        line.clear();
+        if answer_prompt(session, &text) {
+            continue;
+        }
+        let mut out = io::stdout().lock();
+        if ring_bell {
+            let _ = out.write_all(b"\x07");
+        }
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+    if !session.leaving.load(Ordering::SeqCst) {
+        eprintln!("connection closed by server");
+    }
+}
+// ANCHOR_END: print_server_lines
 
 // ANCHOR: answer_prompt
 /// Follows the login from the server's side: answers the first prompt with `--name` (and
