@@ -27,14 +27,8 @@ fn fifty_clients_at_once_all_get_their_echoes() {
     let server = lab.start_server(&[]);
     // Everyone connects before anyone is answered: a server that serves one at a time can
     // only answer the first.
-    let mut clients: Vec<_> = (0..50)
-        .map(|i| {
-            let mut client = server.connect(&format!("C{i}"));
-            client.quiet();
-            client
-        })
-        .collect();
-    lab.step("50 clients connected; each sends one line in its own thread");
+    let mut clients = server.connect_many("C", 50);
+    lab.step("each client sends one line, from a thread of its own");
     thread::scope(|scope| {
         for (i, client) in clients.iter_mut().enumerate() {
             scope.spawn(move || {

@@ -34,11 +34,16 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn connect(lab: Lab, name: &str, addr: SocketAddr) -> Conn {
+    pub(crate) fn connect(lab: Lab, name: &str, addr: SocketAddr, record: bool) -> Conn {
         match TcpStream::connect_timeout(&addr, crate::timeout()) {
             Ok(stream) => {
-                lab.step(format!("{name}: connected to {addr}"));
-                Conn::new(lab, name, stream)
+                let mut conn = Conn::new(lab, name, stream);
+                if record {
+                    conn.step(format!("connected to {addr}"));
+                } else {
+                    conn.quiet();
+                }
+                conn
             }
             Err(err) => lab.fail(
                 &format!("{name} connects to the server at {addr}"),

@@ -39,7 +39,22 @@ impl Server {
 
     /// Connects a test client named `name` ("A", "bob") to the server.
     pub fn connect(&self, name: &str) -> Conn {
-        Conn::connect(self.lab.clone(), name, self.addr)
+        Conn::connect(self.lab.clone(), name, self.addr, true)
+    }
+
+    /// Connects `n` clients named `{prefix}0`, `{prefix}1`, ... one after another, recording
+    /// one step for the group. They are quiet (see [`Conn::quiet`]): a flood of traffic does
+    /// not bury the transcript, and failures still report in full.
+    pub fn connect_many(&self, prefix: &str, n: usize) -> Vec<Conn> {
+        let conns = (0..n)
+            .map(|i| Conn::connect(self.lab.clone(), &format!("{prefix}{i}"), self.addr, false))
+            .collect();
+        self.lab.step(format!(
+            "{prefix}0..{prefix}{}: {n} clients connected to {}",
+            n.saturating_sub(1),
+            self.addr
+        ));
+        conns
     }
 }
 

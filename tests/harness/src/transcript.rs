@@ -44,6 +44,9 @@ struct State {
     hint: Option<String>,
     /// The output logs of the processes started in this test, by name.
     outputs: Vec<(String, Arc<OutputLog>)>,
+    /// Whether a full report was printed already: when many threads of one test fail (fifty
+    /// clients, say), the first report says it all and the others get one line each.
+    reported: bool,
 }
 
 impl Transcript {
@@ -114,8 +117,12 @@ impl Transcript {
             log.wait_closed(deadline);
         }
         let report = {
-            let state = self.state();
-            self.report(&state, expected, got)
+            let mut state = self.state();
+            if std::mem::replace(&mut state.reported, true) {
+                format!("(and also) expected {expected}; got {got}")
+            } else {
+                self.report(&state, expected, got)
+            }
         };
         eprintln!("{report}");
         std::panic::resume_unwind(Box::new(format!(
