@@ -78,21 +78,25 @@ impl Room {
         // Hold the newcomer's own writer until its welcome is written, so that no broadcast
         // can reach it first. Nobody else knows this member yet, so this cannot block.
         let writer = member.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let online = {
+        let (online, others) = {
             let mut members = self.members();
             // Check and claim under one lock: two clients asking for the same name at the
             // same moment cannot both get it.
             if members.iter().any(|m| m.name.eq_ignore_ascii_case(name)) {
                 return Err(JoinError::Taken);
             }
+            // Who hears `* NAME joined` is decided under the same lock: exactly those who
+            // were here before. Anyone who joins after this moment sees NAME in their own
+            // welcome line instead, and must not be told again.
+            let others = members.clone();
             members.push(Arc::clone(&member));
-            online_names(&members)
+            (online_names(&members), others)
         };
         member.write_locked(&writer, &format!("welcome {name}! online: {online}"));
         drop(writer);
         println!("joined {name} from {peer}");
         println!("online: {online}");
-        self.broadcast(&member, &format!("* {name} joined"));
+        send_to(&others, &format!("* {name} joined"));
         Ok(Membership {
             room: Arc::clone(self),
             member,
@@ -110,9 +114,14 @@ impl Room {
             .filter(|member| !std::ptr::eq(member.as_ref(), from))
             .cloned()
             .collect();
-        for member in recipients {
-            member.send(line);
-        }
+        send_to(&recipients, line);
+    }
+}
+
+/// Sends `line` to each of `recipients`, in order. Call it without holding the room's lock.
+fn send_to(recipients: &[Arc<Member>], line: &str) {
+    for member in recipients {
+        member.send(line);
     }
 }
 
@@ -188,13 +197,15 @@ impl Membership {
 
 impl Drop for Membership {
     fn drop(&mut self) {
-        let online = {
+        // As with joining: those still here at the moment of leaving hear about it, nobody
+        // who comes later.
+        let (online, others) = {
             let mut members = self.room.members();
             members.retain(|member| !Arc::ptr_eq(member, &self.member));
-            online_names(&members)
+            (online_names(&members), members.clone())
         };
         let Member { name, peer, .. } = self.member.as_ref();
-        self.room.broadcast(&self.member, &format!("* {name} left"));
+        send_to(&others, &format!("* {name} left"));
         // `drop` may run while a panic unwinds, when a second panic would abort the whole
         // server: so no println! here (it panics if standard output is gone).
         let mut out = io::stdout().lock();
