@@ -1,0 +1,241 @@
+//! Chatting under a name: the welcome, join notices, `[NAME] text` relays, `/who`, unknown
+//! commands, the console, and chapter 4's rules for relayed lines, now after naming.
+
+use harness::Lab;
+
+use super::CH;
+use super::support::{self, PAGE, TOO_LONG, join};
+
+#[test]
+fn a_newcomer_is_welcomed_with_everyone_online_in_joining_order() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint(
+        "the newcomer gets `welcome NAME! online: A, B, NAME` (itself included, in joining \
+         order); everyone else gets `* NAME joined`",
+    );
+    let server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    let carol = join(&server, "carol", "alice, bob, carol");
+    alice.expect_line("* carol joined");
+    bob.expect_line("* carol joined");
+    drop(support::leave(bob, "bob", support::Way::Exit));
+    alice.expect_line("* bob left");
+    let _dave = join(&server, "dave", "alice, carol, dave");
+    alice.expect_line("* dave joined");
+    drop(carol);
+}
+
+#[test]
+fn chat_lines_reach_everyone_else_as_name_and_text() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint("relay a chatting client's line as `[NAME] text` to every other named client, not back to the sender");
+    let server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    let mut carol = join(&server, "carol", "alice, bob, carol");
+    alice.expect_line("* carol joined");
+    bob.expect_line("* carol joined");
+    alice.send_line("hello all");
+    bob.expect_line("[alice] hello all");
+    carol.expect_line("[alice] hello all");
+    // Had alice been sent her own line, it would arrive before the answer to /who.
+    alice.send_line("/who");
+    alice.expect_line("online: alice, bob, carol");
+    carol.send_line("hi alice");
+    alice.expect_line("[carol] hi alice");
+    bob.expect_line("[carol] hi alice");
+}
+
+#[test]
+fn who_answers_the_asker_only() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint("`/who` is a command, not chat: answer `online: A, B` to the asker and relay nothing");
+    let server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    bob.send_line("/who");
+    bob.expect_line("online: alice, bob");
+    // Anything /who sent alice would arrive before bob's next line.
+    bob.send_line("after who");
+    alice.expect_line("[bob] after who");
+}
+
+#[test]
+fn an_unknown_command_is_answered_with_an_error_to_the_asker_only() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint("a line starting with '/' is a command: answer an unknown one with the error line and relay nothing");
+    let server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    bob.send_line("/nick zed");
+    bob.expect_line("error: unknown command '/nick' (try /who or exit)");
+    bob.send_line("after the command");
+    alice.expect_line("[bob] after the command");
+}
+
+#[test]
+fn relayed_lines_lose_their_control_characters_but_keep_tabs() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint("keep chapter 4's clean-up: remove control characters other than tab before relaying");
+    let server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    alice.send_line("\x1b[31mred\x1b[0m\tand\x07 a\rbell");
+    bob.expect_line("[alice] [31mred[0m\tand abell");
+}
+
+#[test]
+fn empty_and_blank_lines_are_not_relayed() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint("keep chapter 4's rule: an empty or all-whitespace line is not relayed");
+    let server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    alice.send_bytes(b"\n   \n\t\n\r\n");
+    alice.send_line("something to say");
+    bob.expect_line("[alice] something to say");
+}
+
+#[test]
+fn lines_arrive_whole_and_in_order_with_crlf_and_bad_utf8_handled() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint("read whole lines (a `\\r` before the `\\n` dropped, bad UTF-8 replaced) and relay each in one write");
+    let server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    alice.send_bytes(b"from telnet\r\ncaf\xff\n");
+    bob.expect_line("[alice] from telnet");
+    bob.expect_line("[alice] caf\u{fffd}");
+    let burst: String = (0..300)
+        .map(|i| format!("line {i} of the burst\n"))
+        .collect();
+    lab.step("alice: sends 300 numbered lines in one write; bob must get them in order");
+    alice.quiet().send_bytes(burst.as_bytes());
+    bob.quiet();
+    for i in 0..300 {
+        bob.expect_line(&format!("[alice] line {i} of the burst"));
+    }
+    lab.step("bob: received all 300 lines, whole and in order");
+}
+
+#[test]
+fn a_line_of_1024_bytes_is_relayed_and_a_longer_one_closes_the_connection() {
+    let lab = Lab::at(&CH, PAGE, "Cleanup on every path");
+    lab.hint(
+        "keep chapter 4's limit after naming too: answer the error line, close, and leave the \
+         room like any other way out",
+    );
+    let mut server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    let longest = "y".repeat(1024);
+    bob.send_line(&longest);
+    alice.expect_line(&format!("[bob] {longest}"));
+    let bob_peer = bob.local_addr();
+    bob.send_line(&"z".repeat(1025));
+    bob.expect_line(TOO_LONG);
+    bob.expect_closed();
+    alice.expect_line("* bob left");
+    support::expect_console(&lab, &mut server, &format!("left bob ({bob_peer})"));
+}
+
+#[test]
+fn the_console_shows_joins_with_addresses_leaves_and_who_is_online() {
+    let lab = Lab::at(&CH, PAGE, "Your task");
+    lab.hint(
+        "print `joined NAME from PEER`, `left NAME (PEER)`, and after each `online: A, B` (or \
+         `online: nobody`) on standard output",
+    );
+    let mut server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let alice_peer = alice.local_addr();
+    support::expect_console(
+        &lab,
+        &mut server,
+        &format!("joined alice from {alice_peer}"),
+    );
+    support::expect_console(&lab, &mut server, "online: alice");
+    let bob = join(&server, "bob", "alice, bob");
+    let bob_peer = bob.local_addr();
+    support::expect_console(&lab, &mut server, &format!("joined bob from {bob_peer}"));
+    support::expect_console(&lab, &mut server, "online: alice, bob");
+    alice.expect_line("* bob joined");
+    drop(support::leave(alice, "alice", support::Way::Exit));
+    support::expect_console(&lab, &mut server, &format!("left alice ({alice_peer})"));
+    support::expect_console(&lab, &mut server, "online: bob");
+    drop(support::leave(bob, "bob", support::Way::Reset));
+    support::expect_console(&lab, &mut server, &format!("left bob ({bob_peer})"));
+    support::expect_console(&lab, &mut server, "online: nobody");
+}
+
+#[test]
+fn notices_agree_with_the_welcome_list_when_clients_join_and_leave_at_once() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint(
+        "decide who hears `* NAME joined` (or `* NAME left`) in the same critical section that \
+         adds (or removes) the name: a client that joins in between must not hear of someone \
+         its welcome already listed, nor of the leaving of someone it never saw",
+    );
+    let mut server = lab.start_server(&[]);
+    for round in 0..10 {
+        let (a, b, c) = (
+            format!("a{round}"),
+            format!("b{round}"),
+            format!("c{round}"),
+        );
+        lab.step(format!("round {round}: {b} joins right after {a}"));
+        let mut first = join(&server, &a, &a);
+        let mut second = join(&server, &b, &format!("{a}, {b}"));
+        // A `* {a} joined` sent to b, who already saw a in its welcome, would come first.
+        second.send_line("/who");
+        second.expect_line(&format!("online: {a}, {b}"));
+        first.expect_line(&format!("* {b} joined"));
+        lab.step(format!("round {round}: {a} leaves while {c} joins"));
+        first.send_line("exit");
+        let mut third = server.connect(&c);
+        third.expect_line(support::PROMPT);
+        third.send_line(&c);
+        let with_a = format!("welcome {c}! online: {a}, {b}, {c}");
+        let without_a = format!("welcome {c}! online: {b}, {c}");
+        let welcome = third.expect_line_matching(&format!("{with_a:?} or {without_a:?}"), |line| {
+            line == with_a || line == without_a
+        });
+        if welcome == with_a {
+            third.expect_line(&format!("* {a} left"));
+        } else {
+            third.send_line("/who");
+            third.expect_line(&format!("online: {b}, {c}"));
+        }
+        // a may hear of c's joining around its `bye`, if c's welcome listed a; nothing else.
+        let bye = format!("bye {a}");
+        let c_joined = format!("* {c} joined");
+        let mut said_bye = false;
+        loop {
+            match first.read_line_bytes(harness::timeout()) {
+                Ok(line) if line == bye.as_bytes() => said_bye = true,
+                Ok(line) if welcome == with_a && line == c_joined.as_bytes() => {}
+                Ok(line) => lab.fail(
+                    &format!("{a} receives {bye:?}, then the connection closes"),
+                    &format!("{a} received {:?}", String::from_utf8_lossy(&line)),
+                ),
+                Err(_) if said_bye => break,
+                Err(err) => lab.fail(
+                    &format!("{a} receives {bye:?}, then the connection closes"),
+                    &format!("{err:?}"),
+                ),
+            }
+        }
+        let peers = [first.local_addr(), second.local_addr(), third.local_addr()];
+        drop((first, second, third));
+        support::expect_disconnected(&mut server, &peers);
+    }
+}

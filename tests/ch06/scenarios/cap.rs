@@ -1,0 +1,317 @@
+//! The cap: at most `--max-clients` connections at once, counted from accept; the next one is
+//! told the server is full and closed; a slot comes back on every way out; and many clients
+//! connecting at the same instant never get more than the cap in.
+
+use std::net::SocketAddr;
+use std::sync::Barrier;
+use std::thread;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use harness::{Conn, Lab, ReadError, Server};
+use predicates::prelude::*;
+use rstest::rstest;
+
+use super::CH;
+use super::support::{self, PROMPT, Way, connect, join};
+
+/// The book page that teaches these behaviours.
+const PAGE: &str = "ch06-cap";
+
+/// How long a command-line check may run: it prints and exits at once.
+const QUICK: Duration = Duration::from_secs(10);
+
+/// The line a client gets when all `max` slots are taken.
+fn full(max: usize) -> String {
+    format!("error: server is full ({max}/{max}), try again later")
+}
+
+/// Connects one client too many and expects the refusal, the close, and the console's log.
+fn expect_refused(lab: &Lab, server: &mut Server, who: &str, max: usize) {
+    let mut extra = server.connect(who);
+    let peer = extra.local_addr();
+    extra.expect_line(&full(max));
+    extra.expect_closed();
+    lab.section("Why a server needs limits");
+    support::expect_console(
+        lab,
+        server,
+        &format!("refused {peer}: server is full ({max}/{max})"),
+    );
+}
+
+#[test]
+fn the_sixth_client_is_refused_with_the_exact_line_and_closed() {
+    let lab = Lab::at(&CH, PAGE, "The backlog is not a cap");
+    lab.hint(
+        "accept the connection, write `error: server is full (5/5), try again later`, close it, \
+         and log `refused PEER: server is full (5/5)`: a connection left waiting in the \
+         backlog is not refused, it just hangs",
+    );
+    let mut server = lab.start_server(&[]);
+    let mut alice = join(&server, "alice", "alice");
+    let mut bob = join(&server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    let _carol = join(&server, "carol", "alice, bob, carol");
+    // Two clients still at the prompt hold a slot each: the cap counts from accept.
+    let _d = connect(&server, "D");
+    let _e = connect(&server, "E");
+    expect_refused(&lab, &mut server, "F", 5);
+    // The five inside are not disturbed.
+    alice.send_line("still here");
+    bob.expect_line("* carol joined");
+    bob.expect_line("[alice] still here");
+}
+
+#[test]
+fn when_one_of_five_leaves_a_new_client_gets_in() {
+    let lab = Lab::at(&CH, PAGE, "RAII slot guards");
+    lab.hint(
+        "give the slot back when the connection's thread ends, before printing `disconnected PEER`",
+    );
+    let mut server = lab.start_server(&[]);
+    let mut inside: Vec<Conn> = ["A", "B", "C", "D", "E"]
+        .iter()
+        .map(|who| connect(&server, who))
+        .collect();
+    expect_refused(&lab, &mut server, "F", 5);
+    let leaver = inside.remove(0);
+    let leaver_peer = leaver.local_addr();
+    lab.section("RAII slot guards");
+    drop(leaver);
+    support::expect_disconnected(&mut server, &[leaver_peer]);
+    let _g = join(&server, "gina", "gina");
+    expect_refused(&lab, &mut server, "H", 5);
+}
+
+/// How a connection holding the only slot goes away.
+#[derive(Debug, Clone, Copy)]
+enum Departure {
+    /// A named client leaves in one of chapter 5's ways.
+    Named(Way),
+    /// A client at the prompt says `exit`.
+    ExitAtThePrompt,
+    /// A client at the prompt closes its side.
+    EndOfInputAtThePrompt,
+    /// A client at the prompt is reset.
+    ResetAtThePrompt,
+    /// A client at the prompt says nothing until the login timeout.
+    LoginTimeout,
+}
+
+#[rstest]
+#[case::exit(Departure::Named(Way::Exit))]
+#[case::end_of_input(Departure::Named(Way::EndOfInput))]
+#[case::reset(Departure::Named(Way::Reset))]
+#[case::line_too_long(Departure::Named(Way::LineTooLong))]
+#[case::exit_at_the_prompt(Departure::ExitAtThePrompt)]
+#[case::end_of_input_at_the_prompt(Departure::EndOfInputAtThePrompt)]
+#[case::reset_at_the_prompt(Departure::ResetAtThePrompt)]
+#[case::login_timeout(Departure::LoginTimeout)]
+fn a_slot_is_given_back_on_every_way_out(#[case] departure: Departure) {
+    let lab = Lab::at(&CH, PAGE, "RAII slot guards");
+    lab.hint(
+        "tie the slot to a guard whose Drop gives it back, owned by the connection's thread: \
+         then every way out, an error or a panic included, frees it",
+    );
+    let mut server = lab.start_server(&["--max-clients", "1", "--login-timeout", "0.5"]);
+    let holder = connect(&server, "A");
+    let peer = holder.local_addr();
+    expect_refused(&lab, &mut server, "B", 1);
+    lab.section("RAII slot guards");
+    let mut half_closed = None;
+    match departure {
+        Departure::Named(way) => {
+            let mut holder = holder;
+            holder.send_line("alice");
+            holder.expect_line("welcome alice! online: alice");
+            half_closed = support::leave(holder, "alice", way);
+        }
+        Departure::ExitAtThePrompt => {
+            let mut holder = holder;
+            holder.send_line("exit");
+            holder.expect_line("bye");
+            holder.expect_closed();
+        }
+        Departure::EndOfInputAtThePrompt => {
+            let mut holder = holder;
+            holder.shutdown_write();
+            half_closed = Some(holder);
+        }
+        Departure::ResetAtThePrompt => holder.vanish(),
+        Departure::LoginTimeout => {
+            let mut holder = holder;
+            holder.expect_line("error: timed out waiting for a username");
+            holder.expect_closed();
+        }
+    }
+    support::expect_disconnected(&mut server, &[peer]);
+    let _c = join(&server, "carol", "carol");
+    drop(half_closed);
+}
+
+#[rstest]
+#[case::one(1)]
+#[case::fifty(50)]
+fn max_clients_sets_the_cap(#[case] max: usize) {
+    let lab = Lab::at(&CH, PAGE, "Your task");
+    lab.hint(
+        "`--max-clients N` (default 5) is the number of slots; the refusal line names it: `(N/N)`",
+    );
+    let mut server = lab.start_server(&["--max-clients", &max.to_string()]);
+    let mut inside: Vec<Conn> = (0..max)
+        .map(|i| {
+            let mut conn = server.connect(&format!("C{i}"));
+            conn.quiet().expect_line(PROMPT);
+            conn
+        })
+        .collect();
+    lab.step(format!("{max} clients connected, each got the prompt"));
+    expect_refused(&lab, &mut server, "X", max);
+    let leaver = inside.pop().expect("max is at least 1");
+    let leaver_peer = leaver.local_addr();
+    drop(leaver);
+    support::expect_disconnected(&mut server, &[leaver_peer]);
+    let _y = connect(&server, "Y");
+    expect_refused(&lab, &mut server, "Z", max);
+}
+
+/// What one racing client saw first.
+enum Outcome {
+    Admitted(Conn),
+    Refused(SocketAddr),
+}
+
+/// Releases `count` clients at one instant (a barrier), each reading its first line.
+fn race(lab: &Lab, server: &Server, round: usize, count: usize, max: usize) -> Vec<Outcome> {
+    let start = Barrier::new(count);
+    let refusal = full(max);
+    let results: Vec<Result<Outcome, String>> = thread::scope(|scope| {
+        let racers: Vec<_> = (0..count)
+            .map(|i| {
+                let (start, refusal) = (&start, &refusal);
+                scope.spawn(move || {
+                    start.wait();
+                    let mut conn = server.connect(&format!("R{round}.{i}"));
+                    conn.quiet();
+                    let peer = conn.local_addr();
+                    match conn.read_line_bytes(harness::timeout()) {
+                        Ok(line) if line == PROMPT.as_bytes() => Ok(Outcome::Admitted(conn)),
+                        Ok(line) if line == refusal.as_bytes() => Ok(Outcome::Refused(peer)),
+                        Ok(line) => Err(format!(
+                            "R{round}.{i} received {:?}",
+                            String::from_utf8_lossy(&line)
+                        )),
+                        Err(ReadError::TimedOut { .. }) => Err(format!(
+                            "R{round}.{i} received nothing within {} ms",
+                            harness::timeout().as_millis()
+                        )),
+                        Err(err) => Err(format!("R{round}.{i}: {err:?}")),
+                    }
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|racer| {
+                racer
+                    .join()
+                    .expect("a racing client's thread does not panic")
+            })
+            .collect()
+    });
+    results
+        .into_iter()
+        .map(|result| match result {
+            Ok(outcome) => outcome,
+            Err(got) => lab.fail(
+                &format!("every racing client gets either {PROMPT:?} or {refusal:?}"),
+                &got,
+            ),
+        })
+        .collect()
+}
+
+#[test]
+fn forty_clients_connecting_at_once_never_get_more_than_the_cap_in() {
+    let lab = Lab::at(&CH, PAGE, "Check-then-act races");
+    lab.hint(
+        "checking `count < max` and then incrementing are two steps another thread can come \
+         between: make them one (a compare-and-swap loop, `fetch_update`, or both under one \
+         lock), and take the slot on the accepting thread",
+    );
+    let mut server = lab.start_server(&[]);
+    for round in 1..=5 {
+        lab.step(format!(
+            "round {round}: 40 clients connect at the same instant"
+        ));
+        let outcomes = race(&lab, &server, round, 40, 5);
+        let mut admitted = Vec::new();
+        let mut refused = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Admitted(conn) => admitted.push(conn),
+                Outcome::Refused(peer) => refused.push(peer),
+            }
+        }
+        lab.step(format!(
+            "round {round}: {} got the prompt, {} were refused",
+            admitted.len(),
+            refused.len()
+        ));
+        if admitted.len() > 5 {
+            lab.fail(
+                "at most 5 of 40 clients connecting at once get the prompt",
+                &format!("{} got the prompt in round {round}", admitted.len()),
+            );
+        }
+        if admitted.len() < 5 {
+            lab.section("RAII slot guards");
+            lab.fail(
+                "exactly 5 of 40 clients get the prompt when the server starts the round empty",
+                &format!(
+                    "only {} got the prompt in round {round} (a slot not given back, or given \
+                     back only after `disconnected PEER` was printed?)",
+                    admitted.len()
+                ),
+            );
+        }
+        let peers: Vec<SocketAddr> = admitted.iter().map(Conn::local_addr).collect();
+        lab.step(format!("round {round}: the 5 admitted clients close"));
+        drop(admitted);
+        support::expect_disconnected(&mut server, &peers);
+    }
+}
+
+#[test]
+fn help_describes_the_max_clients_and_login_timeout_options() {
+    let lab = Lab::at(&CH, PAGE, "Your task");
+    let run = Command::new(CH.bin).arg("--help").timeout(QUICK).assert();
+    let run = lab.check("`--help` exits with status 0", run.try_success());
+    lab.check(
+        "`--help` describes --max-clients and --login-timeout",
+        run.try_stdout(
+            predicate::str::contains("--max-clients")
+                .and(predicate::str::contains("--login-timeout")),
+        ),
+    );
+}
+
+#[test]
+fn a_cap_of_zero_is_refused_on_the_command_line() {
+    let lab = Lab::at(&CH, PAGE, "Your task");
+    lab.hint("a server that admits nobody is a mistake: reject `--max-clients 0` when parsing (clap's `range(1..)`)");
+    let run = Command::new(CH.bin)
+        .args(["--addr", "127.0.0.1:0", "--max-clients", "0"])
+        .timeout(QUICK)
+        .assert();
+    let run = lab.check("the server exits with a failure status", run.try_failure());
+    let run = lab.check(
+        "standard error mentions --max-clients",
+        run.try_stderr(predicate::str::contains("--max-clients")),
+    );
+    lab.check(
+        "nothing is printed on standard output (the server never listens)",
+        run.try_stdout(predicate::str::is_empty()),
+    );
+}

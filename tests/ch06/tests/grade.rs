@@ -1,0 +1,28 @@
+//! Grades chapter 6: `cargo test -p ch06` (your work), `cargo test -p ch06 --features solution`
+//! (the reference answer). Chapter 1's command line and all of chapter 5's behaviours run
+//! again: none of chapter 5's scenarios has more than five clients at once, so the default cap
+//! of 5 lets them through.
+
+use harness::Chapter;
+
+/// The chapter under test, as the scenarios below see it.
+static CH: Chapter = harness::chapter!("ch06", "ch06-cap");
+
+#[path = "../scenarios/cap.rs"]
+mod cap;
+#[path = "../../ch05/scenarios/chat.rs"]
+mod chat;
+#[path = "../../ch01/scenarios/cli.rs"]
+mod cli;
+#[path = "../../ch05/scenarios/client.rs"]
+mod client;
+#[path = "../scenarios/client_full.rs"]
+mod client_full;
+#[path = "../../ch05/scenarios/leaving.rs"]
+mod leaving;
+#[path = "../scenarios/login.rs"]
+mod login;
+#[path = "../../ch05/scenarios/names.rs"]
+mod names;
+#[path = "../../ch05/scenarios/support.rs"]
+mod support;

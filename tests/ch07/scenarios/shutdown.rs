@@ -1,0 +1,437 @@
+//! A signal shuts the server down cleanly: SIGINT (Ctrl-C) or SIGTERM makes it stop accepting,
+//! tell every client `* server is shutting down`, close every connection, join every thread,
+//! print `shutdown complete` and exit 0, within 2 seconds; a second Ctrl-C exits at once with
+//! status 130, and the port is free again afterwards.
+//!
+//! Unix only: the tests send real signals with kill(2), as Ctrl-C in a terminal does.
+//!
+//! What "a client mid-sentence loses nothing it already sent" means here, precisely: a line the
+//! server has relayed before the signal is never cut off or overtaken by the notice, and an
+//! unfinished line (no `\n` yet) is dropped, never relayed as if it were complete. A line still
+//! in flight when the signal arrives may go either way; no test depends on that race.
+
+use std::io::{ErrorKind, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use harness::transcript::quote;
+use harness::{Conn, Lab, ReadError, Server, Source};
+use rstest::rstest;
+
+use super::CH;
+
+/// These behaviours are taught in chapter 7.
+const PAGE: &str = "ch07-shutdown";
+
+/// What every client is told before its connection closes.
+const NOTICE: &str = "* server is shutting down";
+
+/// The spec's bound, from the signal to the exit, even with idle clients connected.
+const BOUND: Duration = Duration::from_secs(2);
+
+/// How soon "at once" is: a second Ctrl-C ends the process without finishing the shutdown.
+const AT_ONCE: Duration = Duration::from_secs(1);
+
+/// A signal as the test sends it: its number, and its name in the transcript.
+#[derive(Clone, Copy)]
+struct Signal {
+    number: i32,
+    name: &'static str,
+}
+
+const SIGINT: Signal = Signal {
+    number: libc::SIGINT,
+    name: "SIGINT (Ctrl-C)",
+};
+
+const SIGTERM: Signal = Signal {
+    number: libc::SIGTERM,
+    name: "SIGTERM",
+};
+
+/// Sends `signal` to the server; returns when it was sent, for timing the shutdown.
+fn send(server: &mut Server, signal: Signal) -> Instant {
+    let sent = Instant::now();
+    server.signal(signal.number, signal.name);
+    sent
+}
+
+/// Connects a client named `name` and has it choose that name; everyone in `room` (already
+/// named, in joining order) sees it join.
+fn join(server: &Server, room: &mut [Conn], name: &str) -> Conn {
+    let mut conn = server.connect(name);
+    conn.expect_line("Enter username:");
+    conn.send_line(name);
+    let online: Vec<&str> = room.iter().map(Conn::name).chain([name]).collect();
+    conn.expect_line(&format!("welcome {name}! online: {}", online.join(", ")));
+    for other in room.iter_mut() {
+        other.expect_line(&format!("* {name} joined"));
+    }
+    conn
+}
+
+/// Connects and names a client for each of `names`, in order.
+fn join_all(server: &Server, names: &[&str]) -> Vec<Conn> {
+    let mut room = Vec::new();
+    for name in names {
+        let conn = join(server, &mut room, name);
+        room.push(conn);
+    }
+    room
+}
+
+/// A `* NAME left` line: another client that the shutdown closed.
+fn is_leave(line: &str) -> bool {
+    line.starts_with("* ") && line.ends_with(" left")
+}
+
+/// `client` receives the notice once and then end of file. The only other lines allowed, before
+/// or after the notice, are up to `others` `* NAME left` lines: the shutdown closes the
+/// connections one after another, and the clients closed first leave the room as on any
+/// disconnect.
+fn expect_notice_then_close(lab: &Lab, client: &mut Conn, others: usize) {
+    lab.section("The shutdown sequence");
+    lab.hint(
+        "every open connection gets the notice, named or still choosing a name, and nothing \
+         else: an unfinished line is dropped, never relayed as if it were complete",
+    );
+    let mut leaves = 0;
+    loop {
+        let may_be_leave = leaves < others;
+        let line = client.expect_line_matching(&quote(NOTICE), |line| {
+            line == NOTICE || (may_be_leave && is_leave(line))
+        });
+        if line == NOTICE {
+            break;
+        }
+        leaves += 1;
+    }
+    lab.section("Closing connections to wake readers");
+    lab.hint(
+        "after the notice, shut each connection down (shutdown(Both)): that also wakes the \
+         thread blocked reading it",
+    );
+    while leaves < others {
+        let within = harness::timeout();
+        let expected = format!("the connection to {} is closed", client.name());
+        match client.read_line_bytes(within) {
+            Ok(line) => {
+                let line = String::from_utf8_lossy(&line).into_owned();
+                if !is_leave(&line) {
+                    lab.fail(
+                        &expected,
+                        &format!("{} received {} first", client.name(), quote(&line)),
+                    );
+                }
+                lab.step(format!("{}: received {}", client.name(), quote(&line)));
+                leaves += 1;
+            }
+            Err(ReadError::Closed { partial }) if partial.is_empty() => {
+                lab.step(format!("{}: saw the connection closed", client.name()));
+                return;
+            }
+            Err(ReadError::Failed(err)) => {
+                lab.step(format!("{}: saw the connection fail: {err}", client.name()));
+                return;
+            }
+            Err(ReadError::Closed { partial }) => lab.fail(
+                &expected,
+                &format!(
+                    "the unfinished line {}, then the connection was closed",
+                    quote(&String::from_utf8_lossy(&partial))
+                ),
+            ),
+            Err(ReadError::TimedOut { .. }) => lab.fail(
+                &expected,
+                &format!("it was still open after {} ms", within.as_millis()),
+            ),
+        }
+    }
+    client.expect_closed();
+}
+
+/// After a signal sent at `sent`: the server prints `shutting down`, every client gets the
+/// notice and then end of file, the server prints `shutdown complete` as its last line and
+/// exits 0, and all that within [`BOUND`].
+fn expect_clean_shutdown(lab: &Lab, server: &mut Server, clients: &mut [Conn], sent: Instant) {
+    lab.section("Waking a blocked accept");
+    lab.hint(
+        "the signal must reach your handler (install it with ctrlc::set_handler before printing \
+         `listening on`; SIGTERM needs ctrlc's `termination` feature), and the handler must \
+         wake the thread blocked in accept(): `shutting down` comes once it has",
+    );
+    server.expect_stdout_line("shutting down");
+    let others = clients.len().saturating_sub(1);
+    for client in clients.iter_mut() {
+        expect_notice_then_close(lab, client, others);
+    }
+    lab.section("Joining every thread");
+    lab.hint(
+        "`shutdown complete` comes once every connection's thread has been joined; if it never \
+         comes, one of them is still blocked (in a read, a write or a lock)",
+    );
+    server.expect_stdout_line("shutdown complete");
+    let status = server.expect_exit(harness::timeout());
+    let took = sent.elapsed();
+    lab.section("The shutdown sequence");
+    lab.hint(
+        "after `shutdown complete`, return from main with ExitCode::SUCCESS; nothing in the \
+         sequence should wait out a timeout when the clients are idle",
+    );
+    if status.code() != Some(0) {
+        lab.fail(
+            "the server exits with status 0 after a clean shutdown",
+            &format!("it ended with {status}"),
+        );
+    }
+    if took > BOUND {
+        lab.fail(
+            &format!(
+                "the server exits within {} ms of the signal",
+                BOUND.as_millis()
+            ),
+            &format!(
+                "it exited {} ms after the signal (a blocked call waited out a timeout?)",
+                took.as_millis()
+            ),
+        );
+    }
+    lab.step(format!(
+        "server: exited {} ms after the signal",
+        took.as_millis()
+    ));
+    lab.section("Joining every thread");
+    let stdout = server.lines(Source::Stdout);
+    let complete = stdout
+        .iter()
+        .rposition(|line| line == "shutdown complete")
+        .expect("the server printed `shutdown complete`, checked above");
+    if complete + 1 != stdout.len() {
+        lab.fail(
+            "`shutdown complete` is the server's last line: every thread has finished before it",
+            &format!(
+                "it went on printing {} (a thread that was never joined?)",
+                stdout[complete + 1..]
+                    .iter()
+                    .map(|line| quote(line))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+}
+
+#[rstest]
+#[case::with_no_clients(0)]
+#[case::with_one_idle_client(1)]
+#[case::with_four_idle_clients(4)]
+fn sigint_shuts_the_server_down_cleanly(#[case] clients: usize) {
+    let lab = Lab::at(&CH, PAGE, "The shutdown sequence");
+    let mut server = lab.start_server(&[]);
+    let names = ["alice", "bob", "carol", "dave"];
+    let mut room = join_all(&server, &names[..clients]);
+    let sent = send(&mut server, SIGINT);
+    expect_clean_shutdown(&lab, &mut server, &mut room, sent);
+}
+
+#[test]
+fn sigterm_shuts_the_server_down_like_sigint() {
+    let lab = Lab::at(&CH, PAGE, "Signals");
+    let mut server = lab.start_server(&[]);
+    let mut room = join_all(&server, &["alice", "bob"]);
+    let sent = send(&mut server, SIGTERM);
+    expect_clean_shutdown(&lab, &mut server, &mut room, sent);
+}
+
+#[test]
+fn a_signal_right_after_the_listening_line_starts_a_shutdown() {
+    let lab = Lab::at(&CH, PAGE, "Signals");
+    // The window this looks for (between the line and the handler) is a few microseconds
+    // wide, so the test tries it many times; each try takes about a millisecond.
+    for _ in 0..50 {
+        let mut server = lab.start_server(&[]);
+        let sent = send(&mut server, SIGINT);
+        expect_clean_shutdown(&lab, &mut server, &mut [], sent);
+    }
+}
+
+#[test]
+fn a_client_still_choosing_a_name_is_told_and_closed_too() {
+    let lab = Lab::at(&CH, PAGE, "Closing connections to wake readers");
+    let mut server = lab.start_server(&[]);
+    let alice = join(&server, &mut [], "alice");
+    let mut carol = server.connect("carol");
+    carol.expect_line("Enter username:");
+    let sent = send(&mut server, SIGINT);
+    expect_clean_shutdown(&lab, &mut server, &mut [alice, carol], sent);
+}
+
+#[test]
+fn every_connection_is_closed_and_logged_before_shutdown_complete() {
+    let lab = Lab::at(&CH, PAGE, "Joining every thread");
+    let mut server = lab.start_server(&[]);
+    let mut room = join_all(&server, &["alice", "bob", "carol"]);
+    let mut dave = server.connect("dave");
+    dave.expect_line("Enter username:");
+    room.push(dave);
+    let peers: Vec<String> = room
+        .iter()
+        .map(|conn| conn.local_addr().to_string())
+        .collect();
+    let sent = send(&mut server, SIGINT);
+    expect_clean_shutdown(&lab, &mut server, &mut room, sent);
+    lab.section("Joining every thread");
+    lab.hint(
+        "keep every connection thread's JoinHandle and join them all before printing \
+         `shutdown complete`; each prints its `disconnected` line on the way out",
+    );
+    let stdout = server.lines(Source::Stdout);
+    for peer in &peers {
+        let line = format!("disconnected {peer}");
+        if !stdout.contains(&line) {
+            lab.fail(
+                &format!(
+                    "the server prints {} before `shutdown complete`",
+                    quote(&line)
+                ),
+                "it never did: that connection's thread did not finish (or was not joined)",
+            );
+        }
+    }
+}
+
+#[test]
+fn a_client_mid_sentence_loses_no_complete_line_and_its_unfinished_one_is_dropped() {
+    let lab = Lab::at(&CH, PAGE, "The shutdown sequence");
+    let mut server = lab.start_server(&[]);
+    // alice joins first, so a server that closes connections in joining order wakes her
+    // thread while the four others can still receive what it might wrongly relay.
+    let mut room = join_all(&server, &["alice", "bob", "carol", "dave", "erin"]);
+    // One write: two whole lines and the start of a third, so the server has read the
+    // unfinished part by the time the others have the whole ones.
+    room[0].send_bytes(b"first whole line\nsecond whole line\nhalf a sen");
+    for other in &mut room[1..] {
+        other.expect_line("[alice] first whole line");
+        other.expect_line("[alice] second whole line");
+    }
+    let sent = send(&mut server, SIGINT);
+    expect_clean_shutdown(&lab, &mut server, &mut room, sent);
+}
+
+#[test]
+fn the_port_is_free_for_a_new_server_right_after_shutdown() {
+    let lab = Lab::at(&CH, PAGE, "The shutdown sequence");
+    let mut server = lab.start_server(&[]);
+    let addr = server.addr().to_string();
+    // A connection the server closes itself leaves its end in TIME_WAIT: the case where a new
+    // bind on the same port could fail.
+    let mut room = join_all(&server, &["alice"]);
+    let sent = send(&mut server, SIGINT);
+    expect_clean_shutdown(&lab, &mut server, &mut room, sent);
+    lab.step(format!(
+        "test: starts a new server on the same address, {addr}"
+    ));
+    let again = lab.start_server_with(&["--addr", &addr]);
+    let mut bob = again.connect("bob");
+    bob.expect_line("Enter username:");
+}
+
+/// How long a write must make no progress at all before the test concludes that the server has
+/// stopped reading: it is stuck writing to a client that stopped reading (for up to 2 s).
+const STALLED: Duration = Duration::from_millis(500);
+
+/// Writes 1000-byte lines to `stream` until a write makes no progress for [`STALLED`] (the
+/// server stopped reading us: `Ok(bytes written)`), or fails, or `budget` bytes went through
+/// without that happening (`Err` with why).
+fn flood_until_stalled(stream: &TcpStream, budget: usize) -> Result<usize, String> {
+    let mut line = vec![b'x'; 1000];
+    line.push(b'\n');
+    stream
+        .set_write_timeout(Some(STALLED))
+        .expect("a non-zero write timeout is valid");
+    let mut writer = stream;
+    let mut offset = 0;
+    let mut written = 0;
+    while written < budget {
+        // write() returns as soon as any byte is taken: only a server that reads nothing at
+        // all for STALLED makes it time out.
+        match writer.write(&line[offset..]) {
+            Ok(0) => return Err("the connection took no more data".to_string()),
+            Ok(n) => {
+                written += n;
+                offset = (offset + n) % line.len();
+            }
+            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ok(written);
+            }
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            Err(err) => return Err(format!("the write failed after {written} bytes: {err}")),
+        }
+    }
+    Err(format!(
+        "{written} bytes went through and the server never stopped reading"
+    ))
+}
+
+#[test]
+fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
+    let lab = Lab::at(&CH, PAGE, "The shutdown sequence");
+    let mut server = lab.start_server(&[]);
+    let room = join_all(&server, &["alice", "slow"]);
+    // To catch the server in the middle of a shutdown, give it one that takes a while: slow
+    // stops reading while alice floods the room. Once slow's buffers are full, the thread
+    // relaying alice's lines is stuck writing to slow (for up to 2 s, the write timeout) and
+    // stops reading alice; a shutdown started then waits for that write before it can tell
+    // slow, and so is still under way when the second signal comes.
+    lab.step(format!(
+        "slow: stops reading; alice: floods the room with 1000-byte lines until the server \
+         stops reading them for {} ms",
+        STALLED.as_millis()
+    ));
+    let flooded = flood_until_stalled(room[0].stream(), 256 << 20);
+    match flooded {
+        Ok(bytes) => lab.step(format!(
+            "alice: the server stopped reading after {bytes} bytes"
+        )),
+        Err(why) => lab.fail(
+            "the server gets stuck writing to slow, a client that stopped reading (for up to \
+             2 s), and so stops reading alice's flood",
+            &why,
+        ),
+    }
+    lab.section("Waking a blocked accept");
+    send(&mut server, SIGINT);
+    server.expect_stdout_line("shutting down");
+    lab.section("The shutdown sequence");
+    lab.hint(
+        "the ctrlc handler runs on a thread of its own, once per signal: let it only start \
+         the shutdown, and exit(130) when one is already under way. If the first call does \
+         the whole shutdown itself, the second signal waits behind it",
+    );
+    if server
+        .lines(Source::Stdout)
+        .iter()
+        .any(|line| line == "shutdown complete")
+    {
+        lab.fail(
+            "the shutdown is still under way when the second SIGINT comes (slow's notice waits \
+             for the write stuck on slow, up to 2 s)",
+            "the server had already printed `shutdown complete`: did it skip the notice to \
+             slow?",
+        );
+    }
+    let second = send(&mut server, SIGINT);
+    let status = server.expect_exit(AT_ONCE);
+    let took = second.elapsed();
+    if status.code() != Some(130) {
+        lab.fail(
+            "the server exits at once with status 130 on the second SIGINT",
+            &format!("it ended with {status}"),
+        );
+    }
+    lab.step(format!(
+        "server: exited {} ms after the second SIGINT",
+        took.as_millis()
+    ));
+    drop(room);
+}
