@@ -1,7 +1,11 @@
 //! Chatting under a name: the welcome, join notices, `[NAME] text` relays, `/who`, unknown
 //! commands, the console, and chapter 4's rules for relayed lines, now after naming.
 
-use harness::Lab;
+use std::collections::BTreeSet;
+use std::sync::Barrier;
+use std::thread;
+
+use harness::{Conn, Lab};
 
 use super::CH;
 use super::support::{self, PAGE, TOO_LONG, join};
@@ -238,4 +242,114 @@ fn notices_agree_with_the_welcome_list_when_clients_join_and_leave_at_once() {
         drop((first, second, third));
         support::expect_disconnected(&mut server, &peers);
     }
+}
+
+/// The names of the clients that join all at once (no more than chapter 6's default cap).
+const RACERS: [&str; 5] = ["ann", "ben", "cat", "dan", "eve"];
+
+#[test]
+fn clients_joining_at_the_same_instant_hear_only_of_those_their_welcome_did_not_list() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint(
+        "pick the clients who hear `* NAME joined` in the same critical section that adds NAME \
+         to the room: whoever joins a moment later sees NAME in its welcome line instead",
+    );
+    for round in 0..5 {
+        let server = lab.start_server(&[]);
+        let mut clients: Vec<Conn> = RACERS
+            .iter()
+            .map(|name| {
+                let mut conn = support::connect(&server, name);
+                conn.quiet();
+                conn
+            })
+            .collect();
+        lab.step(format!(
+            "round {round}: all {} clients send their names at the same instant",
+            RACERS.len()
+        ));
+        let start = Barrier::new(RACERS.len());
+        let results: Vec<Result<(), String>> = thread::scope(|scope| {
+            let racers: Vec<_> = clients
+                .iter_mut()
+                .zip(RACERS)
+                .map(|(conn, name)| {
+                    let start = &start;
+                    scope.spawn(move || {
+                        start.wait();
+                        join_in_race(conn, name)
+                    })
+                })
+                .collect();
+            racers
+                .into_iter()
+                .map(|racer| {
+                    racer
+                        .join()
+                        .expect("a racing client's thread does not panic")
+                })
+                .collect()
+        });
+        if let Some(problem) = results.into_iter().find_map(Result::err) {
+            lab.fail(
+                "each client hears `* NAME joined` for exactly the names its welcome line did \
+                 not list",
+                &problem,
+            );
+        }
+        // A stray notice that came after the expected ones would arrive before this answer.
+        for (conn, name) in clients.iter_mut().zip(RACERS) {
+            let everyone: BTreeSet<&str> = RACERS.into_iter().collect();
+            conn.send_line("/who");
+            conn.expect_line_matching(
+                &format!(
+                    "`online: ...` listing all {} names (as {name})",
+                    RACERS.len()
+                ),
+                |line| {
+                    line.strip_prefix("online: ")
+                        .is_some_and(|list| list.split(", ").collect::<BTreeSet<_>>() == everyone)
+                },
+            );
+        }
+    }
+}
+
+/// Sends `name` and reads the welcome, then exactly one `* X joined` for each X the welcome
+/// did not list. Returns what went wrong, if anything.
+fn join_in_race(conn: &mut Conn, name: &str) -> Result<(), String> {
+    conn.send_line(name);
+    let welcome = read_text(conn, name)?;
+    let prefix = format!("welcome {name}! online: ");
+    let Some(listed) = welcome.strip_prefix(&prefix) else {
+        return Err(format!("{name} received {welcome:?}, not {prefix:?}..."));
+    };
+    let listed: BTreeSet<&str> = listed.split(", ").collect();
+    let mut unheard: BTreeSet<&str> = RACERS
+        .into_iter()
+        .filter(|other| !listed.contains(other))
+        .collect();
+    while !unheard.is_empty() {
+        let line = read_text(conn, name)?;
+        let joined = line
+            .strip_prefix("* ")
+            .and_then(|rest| rest.strip_suffix(" joined"));
+        match joined {
+            Some(other) if unheard.remove(other) => {}
+            _ => {
+                return Err(format!(
+                    "{name}, welcomed with {welcome:?}, received {line:?} (still waiting to \
+                     hear of {unheard:?})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one line as text, or says what happened instead.
+fn read_text(conn: &mut Conn, name: &str) -> Result<String, String> {
+    conn.read_line_bytes(harness::timeout())
+        .map(|line| String::from_utf8_lossy(&line).into_owned())
+        .map_err(|err| format!("{name}: {err:?}"))
 }
