@@ -125,6 +125,11 @@ impl Room {
         // Hold the newcomer's own writer until its welcome is written, so that no broadcast
         // can reach it first.
         let writer = client.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        // The console's `joined`/`left` and `online:` lines must come out in the order the
+        // room changed, or it reads `online: nobody` before someone else's leaving. So take
+        // the console before the room and write to it after the room's lock is released: the
+        // room is never locked across I/O, yet no other change can print in between.
+        let mut console = io::stdout().lock();
         let (online, others) = {
             let mut members = self.members();
             // Check and claim under one lock: two clients asking for the same name at the
@@ -139,10 +144,12 @@ impl Room {
             members.push(Arc::clone(&member));
             (online_names(&members), others)
         };
+        // A console that is gone (stdout closed) must not take the server down: no println!.
+        let _ = writeln!(console, "joined {name} from {}", client.peer);
+        let _ = writeln!(console, "online: {online}");
+        drop(console);
         client.write_locked(&writer, &format!("welcome {name}! online: {online}"));
         drop(writer);
-        println!("joined {name} from {}", client.peer);
-        println!("online: {online}");
         send_to(&others, &format!("* {name} joined"));
         Ok(Membership {
             room: Arc::clone(self),
@@ -270,7 +277,8 @@ impl Membership {
 impl Drop for Membership {
     fn drop(&mut self) {
         // As with joining: those still here at the moment of leaving hear about it, nobody
-        // who comes later.
+        // who comes later; and the console before the room, so its lines keep the room's order.
+        let mut console = io::stdout().lock();
         let (online, others) = {
             let mut members = self.room.members();
             members.retain(|member| !Arc::ptr_eq(member, &self.member));
@@ -278,12 +286,12 @@ impl Drop for Membership {
         };
         let name = &self.member.name;
         let peer = self.member.client.peer;
-        send_to(&others, &format!("* {name} left"));
         // `drop` may run while a panic unwinds, when a second panic would abort the whole
         // server: so no println! here (it panics if standard output is gone).
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "left {name} ({peer})");
-        let _ = writeln!(out, "online: {online}");
+        let _ = writeln!(console, "left {name} ({peer})");
+        let _ = writeln!(console, "online: {online}");
+        drop(console);
+        send_to(&others, &format!("* {name} left"));
     }
 }
 // ANCHOR_END: membership

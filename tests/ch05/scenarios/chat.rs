@@ -353,3 +353,65 @@ fn read_text(conn: &mut Conn, name: &str) -> Result<String, String> {
         .map(|line| String::from_utf8_lossy(&line).into_owned())
         .map_err(|err| format!("{name}: {err:?}"))
 }
+
+#[test]
+fn the_console_lists_who_is_online_in_the_order_clients_left_even_when_they_leave_at_once() {
+    let lab = Lab::at(&CH, PAGE, "Cleanup on every path");
+    lab.hint(
+        "each `left NAME (PEER)` must be followed by the room as it was right after NAME left: \
+         print the console lines in the order the room changed (take standard output's lock \
+         before the room's lock, print after releasing the room's)",
+    );
+    let mut server = lab.start_server(&[]);
+    for round in 0..3 {
+        let mut online: Vec<&str> = Vec::new();
+        let mut clients = Vec::new();
+        for name in RACERS {
+            online.push(name);
+            let conn = join(&server, name, &online.join(", "));
+            for earlier in &mut clients {
+                let earlier: &mut Conn = earlier;
+                earlier.expect_line(&format!("* {name} joined"));
+            }
+            support::expect_console(&lab, &mut server, &format!("online: {}", online.join(", ")));
+            clients.push(conn);
+        }
+        lab.step(format!(
+            "round {round}: all {} clients vanish at once",
+            RACERS.len()
+        ));
+        for conn in clients {
+            conn.vanish();
+        }
+        while !online.is_empty() {
+            let left = server.expect_stdout("a line starting with \"left \"", |line| {
+                line.starts_with("left ") || line.starts_with("online: ")
+            });
+            let name = left
+                .strip_prefix("left ")
+                .and_then(|rest| rest.split(' ').next())
+                .unwrap_or_default();
+            let Some(at) = online.iter().position(|n| *n == name) else {
+                lab.fail(
+                    &format!("`left NAME (PEER)` for one of {online:?}"),
+                    &format!("the server printed {left:?}"),
+                );
+            };
+            online.remove(at);
+            let expected = if online.is_empty() {
+                "online: nobody".to_string()
+            } else {
+                format!("online: {}", online.join(", "))
+            };
+            let got = server.expect_stdout(&format!("the line {expected:?}"), |line| {
+                line.starts_with("left ") || line.starts_with("online: ")
+            });
+            if got != expected {
+                lab.fail(
+                    &format!("right after {left:?}, the server prints {expected:?}"),
+                    &format!("it printed {got:?}"),
+                );
+            }
+        }
+    }
+}
