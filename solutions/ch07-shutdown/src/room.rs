@@ -91,14 +91,19 @@ impl Room {
     }
 
     // ANCHOR: close_all
-    /// Sends `notice` to every open connection, then shuts each one down. Shutting a socket
-    /// down wakes the thread blocked reading it, which then leaves as on any disconnect.
+    /// Sends `notice` to every open connection as the last line it will get, then shuts each
+    /// one down. Shutting a socket down wakes the thread blocked reading it, which then leaves
+    /// as on any disconnect.
     pub fn close_all(&self, notice: &str) {
         // Copy the list and release its lock: the writes below may block (up to the write
         // timeout, for a client that stopped reading).
         let clients = self.clients().clone();
-        for client in clients {
-            client.send(notice);
+        // Everyone hears the notice before anyone is closed, and nothing after it: closing
+        // alice first would otherwise send `* alice left` to the others ahead of the notice.
+        for client in &clients {
+            client.send_last(notice);
+        }
+        for client in &clients {
             client.close();
         }
     }
@@ -227,6 +232,13 @@ impl Client {
                 false
             }
         }
+    }
+
+    /// Writes `line` as the last line this client gets: nothing is written to it afterwards.
+    fn send_last(&self, line: &str) {
+        let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.write_locked(&writer, line);
+        self.dead.store(true, Ordering::Release);
     }
 
     /// Marks the connection closed and shuts the socket down in both directions.
