@@ -1,0 +1,100 @@
+//! Reading one line with a bounded buffer, and cleaning text before others see it.
+
+use std::io::{self, BufRead};
+
+// Your code will also need `std::io::Read` (for `take`).
+
+/// The longest line accepted, in bytes, not counting its `\n` or `\r\n`.
+pub const MAX_LINE: usize = 1024;
+
+/// What one call to [`read_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// A complete line, decoded as UTF-8 (invalid sequences replaced), its ending removed.
+    Text(String),
+    /// The line is longer than [`MAX_LINE`]; the connection should be closed.
+    TooLong,
+    /// The client closed the connection (an unfinished last line is dropped).
+    Eof,
+}
+
+/// Reads the next line from `reader`, buffering at most `MAX_LINE + 2` bytes of it in `buf`.
+pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Line> {
+    // TODO(ch04): Clear `buf` and read one line into it with `read_until(b'\n', buf)` on
+    // `reader.by_ref().take(limit)`, where `limit` is `MAX_LINE + 2` (room for `\r\n`): then
+    // a client that never sends a newline cannot make us buffer more than that. 0 bytes read is
+    // `Line::Eof`. No `\n` at the end means the limit cut the line short (`Line::TooLong`) or
+    // the connection ended mid-line (`Line::Eof`). Otherwise drop the `\n` and a `\r` before
+    // it; more than `MAX_LINE` bytes left is `Line::TooLong`; else decode the bytes with
+    // `String::from_utf8_lossy` into `Line::Text`. Book: Bounded lines and clean text.
+    let _ = (reader, buf);
+    todo!("ch04: read one line of at most MAX_LINE bytes (book: Bounded lines and clean text)")
+}
+
+/// Removes control characters other than tab, so that nobody can send terminal escape
+/// sequences (colours, cursor moves, a cleared screen) to someone else's terminal.
+pub fn sanitize(text: &str) -> String {
+    // TODO(ch04): Return `text` without the characters for which `char::is_control` is true,
+    // keeping tabs (`'\t'`). Book: Bounded lines and clean text.
+    let _ = text;
+    todo!("ch04: remove control characters except tab (book: Bounded lines and clean text)")
+}
+
+// These tests check your `read_line` and `sanitize`. They are ignored until you have written
+// both (so that the lab's own `cargo test --workspace` passes on this untouched starter); run
+// them with `cargo test -p ch04-mutex -- --include-ignored`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &[u8]) -> Vec<Line> {
+        let mut reader = io::BufReader::new(input);
+        let mut buf = Vec::new();
+        let mut lines = Vec::new();
+        loop {
+            let line = read_line(&mut reader, &mut buf).expect("reading a slice cannot fail");
+            let end = line == Line::Eof;
+            lines.push(line);
+            if end {
+                return lines;
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "your work: cargo test -p ch04-mutex -- --include-ignored"]
+    fn splits_lines_and_drops_their_endings() {
+        let text = |s: &str| Line::Text(s.to_string());
+        assert_eq!(
+            read_all(b"one\ntwo\r\n\nunfinished"),
+            [text("one"), text("two"), text(""), Line::Eof]
+        );
+    }
+
+    #[test]
+    #[ignore = "your work: cargo test -p ch04-mutex -- --include-ignored"]
+    fn accepts_exactly_the_limit_and_refuses_one_byte_more() {
+        let at_limit = [vec![b'a'; MAX_LINE], b"\r\n".to_vec()].concat();
+        assert_eq!(read_all(&at_limit)[0], Line::Text("a".repeat(MAX_LINE)));
+        let over = [vec![b'a'; MAX_LINE + 1], b"\n".to_vec()].concat();
+        assert_eq!(read_all(&over)[0], Line::TooLong);
+        let far_over = vec![b'a'; 10 * MAX_LINE];
+        assert_eq!(read_all(&far_over)[0], Line::TooLong);
+    }
+
+    #[test]
+    #[ignore = "your work: cargo test -p ch04-mutex -- --include-ignored"]
+    fn replaces_invalid_utf8() {
+        assert_eq!(
+            read_all(b"caf\xff\n")[0],
+            Line::Text("caf\u{fffd}".to_string())
+        );
+    }
+
+    #[test]
+    #[ignore = "your work: cargo test -p ch04-mutex -- --include-ignored"]
+    fn sanitize_removes_escape_sequences_but_keeps_tabs_and_text() {
+        assert_eq!(sanitize("\x1b[31mred\x1b[0m\there\x07"), "[31mred[0m\there");
+        assert_eq!(sanitize("héllo wörld"), "héllo wörld");
+    }
+}
