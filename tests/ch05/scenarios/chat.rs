@@ -2,8 +2,6 @@
 //! commands, the console, and chapter 4's rules for relayed lines, now after naming.
 
 use std::collections::BTreeSet;
-use std::sync::Barrier;
-use std::thread;
 
 use harness::{Conn, Lab};
 
@@ -268,27 +266,8 @@ fn clients_joining_at_the_same_instant_hear_only_of_those_their_welcome_did_not_
             "round {round}: all {} clients send their names at the same instant",
             RACERS.len()
         ));
-        let start = Barrier::new(RACERS.len());
-        let results: Vec<Result<(), String>> = thread::scope(|scope| {
-            let racers: Vec<_> = clients
-                .iter_mut()
-                .zip(RACERS)
-                .map(|(conn, name)| {
-                    let start = &start;
-                    scope.spawn(move || {
-                        start.wait();
-                        join_in_race(conn, name)
-                    })
-                })
-                .collect();
-            racers
-                .into_iter()
-                .map(|racer| {
-                    racer
-                        .join()
-                        .expect("a racing client's thread does not panic")
-                })
-                .collect()
+        let results = harness::all_at_once(clients.iter_mut().zip(RACERS), |(conn, name)| {
+            join_in_race(conn, name)
         });
         if let Some(problem) = results.into_iter().find_map(Result::err) {
             lab.fail(

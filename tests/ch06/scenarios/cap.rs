@@ -3,8 +3,6 @@
 //! connecting at the same instant never get more than the cap in.
 
 use std::net::SocketAddr;
-use std::sync::Barrier;
-use std::thread;
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -184,41 +182,24 @@ enum Outcome {
 
 /// Releases `count` clients at one instant (a barrier), each reading its first line.
 fn race(lab: &Lab, server: &Server, round: usize, count: usize, max: usize) -> Vec<Outcome> {
-    let start = Barrier::new(count);
     let refusal = full(max);
-    let results: Vec<Result<Outcome, String>> = thread::scope(|scope| {
-        let racers: Vec<_> = (0..count)
-            .map(|i| {
-                let (start, refusal) = (&start, &refusal);
-                scope.spawn(move || {
-                    start.wait();
-                    let mut conn = server.connect(&format!("R{round}.{i}"));
-                    conn.quiet();
-                    let peer = conn.local_addr();
-                    match conn.read_line_bytes(harness::timeout()) {
-                        Ok(line) if line == PROMPT.as_bytes() => Ok(Outcome::Admitted(conn)),
-                        Ok(line) if line == refusal.as_bytes() => Ok(Outcome::Refused(peer)),
-                        Ok(line) => Err(format!(
-                            "R{round}.{i} received {:?}",
-                            String::from_utf8_lossy(&line)
-                        )),
-                        Err(ReadError::TimedOut { .. }) => Err(format!(
-                            "R{round}.{i} received nothing within {} ms",
-                            harness::timeout().as_millis()
-                        )),
-                        Err(err) => Err(format!("R{round}.{i}: {err:?}")),
-                    }
-                })
-            })
-            .collect();
-        racers
-            .into_iter()
-            .map(|racer| {
-                racer
-                    .join()
-                    .expect("a racing client's thread does not panic")
-            })
-            .collect()
+    let results: Vec<Result<Outcome, String>> = harness::all_at_once(0..count, |i| {
+        let mut conn = server.connect(&format!("R{round}.{i}"));
+        conn.quiet();
+        let peer = conn.local_addr();
+        match conn.read_line_bytes(harness::timeout()) {
+            Ok(line) if line == PROMPT.as_bytes() => Ok(Outcome::Admitted(conn)),
+            Ok(line) if line == refusal.as_bytes() => Ok(Outcome::Refused(peer)),
+            Ok(line) => Err(format!(
+                "R{round}.{i} received {:?}",
+                String::from_utf8_lossy(&line)
+            )),
+            Err(ReadError::TimedOut { .. }) => Err(format!(
+                "R{round}.{i} received nothing within {} ms",
+                harness::timeout().as_millis()
+            )),
+            Err(err) => Err(format!("R{round}.{i}: {err:?}")),
+        }
     });
     results
         .into_iter()

@@ -93,6 +93,38 @@ pub fn timeout() -> Duration {
         .unwrap_or(Duration::from_secs(5))
 }
 
+/// Runs `task` once per item, each on its own thread, all released at the same instant (a
+/// barrier), and returns the results in the items' order: for races, such as many clients
+/// connecting or naming themselves at once. A task that fails through its [`Lab`] (which
+/// panics) fails the caller the same way, with its transcript.
+pub fn all_at_once<I: Send, T: Send>(
+    items: impl IntoIterator<Item = I>,
+    task: impl Fn(I) -> T + Sync,
+) -> Vec<T> {
+    let items: Vec<I> = items.into_iter().collect();
+    let start = std::sync::Barrier::new(items.len());
+    std::thread::scope(|scope| {
+        let racers: Vec<_> = items
+            .into_iter()
+            .map(|item| {
+                let (start, task) = (&start, &task);
+                scope.spawn(move || {
+                    start.wait();
+                    task(item)
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|racer| {
+                racer
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// One test's context: the chapter under test and the transcript of what the test did.
 ///
 /// Cheap to clone; every process and connection it creates writes to the same transcript.
