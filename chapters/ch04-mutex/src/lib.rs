@@ -6,7 +6,7 @@
 //! - `serve` accepts connections and hands each to `spawn_handler`, which serves it on a
 //!   thread of its own.
 //! - [`room::Room`] is the new part: the shared list (`Arc<Mutex<...>>` inside) and broadcast.
-//! - [`connection::handle_client`] relays one client's lines, [`line`] reads them with a bound
+//! - [`connection::handle_client`] relays one client's lines, [`line`](mod@line) reads them with a bound
 //!   and cleans them.
 //! - [`client`] is chapter 3's client, unchanged.
 //!

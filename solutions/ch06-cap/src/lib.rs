@@ -11,7 +11,7 @@
 //!   checked by [`names`], within `--login-timeout`) to chatting to goodbye.
 //! - [`room::Room`] is the shared list of named clients; a [`room::Membership`] guard announces
 //!   a client's leaving however its connection ends.
-//! - [`connection::handle_client`] runs a session and closes the connection; [`line`] reads
+//! - [`connection::handle_client`] runs a session and closes the connection; [`line`](mod@line) reads
 //!   lines with a bound and cleans them.
 //! - [`client`] answers the prompt (`--name`), leaves with `exit` on end of input or Ctrl-C,
 //!   and exits with status 2 when the server is full.
