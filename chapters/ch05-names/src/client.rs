@@ -1,0 +1,182 @@
+//! The client: one thread prints what the server sends, another sends what you type.
+//!
+//! New in chapter 5: the client answers the username prompt itself when given `--name`,
+//! refuses an empty name on the spot, and leaves the same clean way, by saying `exit`, when you
+//! type `exit`, end your input, or press Ctrl-C.
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+
+/// The server's username prompt (see the session on the server side).
+const PROMPT: &str = "Enter username:";
+
+/// What the client's threads share.
+struct Session {
+    /// The socket's writing side, shared by the input thread, the reader thread (which answers
+    /// the prompt) and the Ctrl-C handler; the lock keeps their lines whole.
+    writer: Mutex<TcpStream>,
+    /// The name to answer the first prompt with (`--name`); taken when used.
+    auto_name: Mutex<Option<String>>,
+    /// Set once the server has welcomed us: from then on an empty line is just nothing to say.
+    named: AtomicBool,
+    /// Set once we have said `exit`: the server closing is then expected, not news.
+    leaving: AtomicBool,
+}
+
+impl Session {
+    /// Sends one line to the server.
+    fn send_line(&self, line: &str) -> io::Result<()> {
+        let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        (&*writer).write_all(format!("{line}\n").as_bytes())
+    }
+
+    /// Says `exit` to the server, once; the server answers `bye` and closes, which ends the
+    /// reader thread and so the client.
+    fn leave(&self) {
+        if !self.leaving.swap(true, Ordering::SeqCst) {
+            let _ = self.send_line("exit");
+        }
+    }
+}
+
+/// Connects to `addr` and runs a session until the server closes the connection.
+pub fn run(addr: &str, name: Option<&str>) -> ExitCode {
+    let Some(stream) = connect(addr) else {
+        return ExitCode::FAILURE;
+    };
+    let for_reader = match stream.try_clone() {
+        Ok(clone) => clone,
+        Err(err) => {
+            eprintln!("error: duplicating the connection: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let auto_name = match name {
+        Some("") => {
+            eprintln!("Username can't be empty");
+            None
+        }
+        other => other.map(str::to_string),
+    };
+    let session = Arc::new(Session {
+        writer: Mutex::new(stream),
+        auto_name: Mutex::new(auto_name),
+        named: AtomicBool::new(false),
+        leaving: AtomicBool::new(false),
+    });
+    handle_ctrl_c(&session);
+    let reader = spawn_reader(for_reader, Arc::clone(&session));
+    let input = Arc::clone(&session);
+    let sender = thread::Builder::new()
+        .name("stdin".to_string())
+        .spawn(move || send_input(&input));
+    if let Err(err) = sender {
+        eprintln!("error: starting the input thread: {err}");
+        return ExitCode::FAILURE;
+    }
+    // The session ends when the server closes. We do not join the stdin thread: it may be
+    // blocked in read() forever, and nothing can cancel that. Returning from main ends the
+    // process, and the thread with it.
+    match reader.map(JoinHandle::join) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(_)) => ExitCode::FAILURE, // the reader panicked; its message is already printed
+        Err(err) => {
+            eprintln!("error: starting the reader thread: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Makes Ctrl-C leave cleanly: the first one says `exit` to the server, a second one (if the
+/// server does not answer) ends the client at once.
+fn handle_ctrl_c(session: &Arc<Session>) {
+    let session = Arc::clone(session);
+    // ctrlc runs this closure on an ordinary thread of its own, not inside the signal handler,
+    // so it may lock and write like any other code.
+    let installed = ctrlc::set_handler(move || {
+        if session.leaving.load(Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        session.leave();
+    });
+    if let Err(err) = installed {
+        eprintln!(
+            "error: installing the Ctrl-C handler: {err} (Ctrl-C will end the client abruptly)"
+        );
+    }
+}
+
+/// Connects to the server, or says why not.
+fn connect(addr: &str) -> Option<TcpStream> {
+    match TcpStream::connect(addr) {
+        Ok(stream) => Some(stream),
+        Err(err) => {
+            eprintln!("error: cannot connect to {addr}: {err} (is the server running?)");
+            None
+        }
+    }
+}
+
+/// Starts the thread that prints what the server sends; see [`print_server_lines`].
+fn spawn_reader(stream: TcpStream, session: Arc<Session>) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new()
+        .name("server".to_string())
+        .spawn(move || print_server_lines(stream, &session))
+}
+
+/// Prints every line from the server as soon as it arrives, until the server closes the
+/// connection.
+fn print_server_lines(stream: TcpStream, session: &Session) {
+    let ring_bell = io::stdout().is_terminal();
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    // Ok(0) is end of file; an error is a reset: either way the server is gone.
+    while let Ok(1..) = reader.read_until(b'\n', &mut line) {
+        let text = String::from_utf8_lossy(&line)
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
+        line.clear();
+        if answer_prompt(session, &text) {
+            continue;
+        }
+        let mut out = io::stdout().lock();
+        if ring_bell {
+            let _ = out.write_all(b"\x07");
+        }
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+    if !session.leaving.load(Ordering::SeqCst) {
+        eprintln!("connection closed by server");
+    }
+}
+
+/// Follows the login from the server's side: answers the first prompt with `--name` (and
+/// returns true: that prompt is not shown), and notes when we are welcomed.
+fn answer_prompt(session: &Session, text: &str) -> bool {
+    // TODO(ch05): When `text` starts with `welcome `, set `session.named`. When `text` is
+    // `PROMPT` and we are not named yet, take the name out of `session.auto_name` (`take()`,
+    // so only the first prompt is answered): if there was one, send it with
+    // `session.send_line` and return true. Return false in every other case (the line is
+    // printed). Book: The client's side.
+    let _ = (&session.auto_name, &session.named, PROMPT, text);
+    todo!("ch05: answer the username prompt with --name (book: The client's side)")
+}
+
+/// Sends every line typed on standard input. `exit` or the end of input leaves the room.
+fn send_input(session: &Session) {
+    // TODO(ch05): Read standard input line by line (`read_until(b'\n', ...)`, then
+    // `String::from_utf8_lossy`, the line ending trimmed) and send each line with
+    // `session.send_line`. A line that is `exit` (spaces around it ignored), and the end of
+    // input, both end the loop and call `session.leave()`, which says `exit` to the server
+    // (the Ctrl-C handler above leaves the same way). If sending fails, the server is gone:
+    // just return, the reader thread reports it. Before we are named, refuse an empty line
+    // with `Username can't be empty` on standard error instead of sending it.
+    // Book: Why exit alone was never enough.
+    let _ = session;
+    todo!("ch05: send typed lines, and leave with `exit` (book: Why exit alone was never enough)")
+}

@@ -1,0 +1,76 @@
+//! The command line: `ch06-cap [server] [--addr HOST:PORT] [--max-clients N]
+//! [--login-timeout SECONDS]` and
+//! `ch06-cap client [--addr HOST:PORT] [--name NAME]`.
+//!
+//! Keep as is: the grader starts the server with `--addr 127.0.0.1:0` and the client with
+//! `client --addr HOST:PORT [--name NAME]`.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A chat server that relays every line to everyone else, and its client (chat lab, chapter 6).
+#[derive(Debug, Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// With no subcommand, the server runs with these options.
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// What to run.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the chat server (the default).
+    Server(ServerArgs),
+    /// Connect to a server: print every line it sends, send every line you type.
+    Client(ClientArgs),
+}
+
+/// The server's options.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on; port 0 asks the operating system for a free port.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
+    pub addr: String,
+    /// How many clients may be connected at once; the next one is refused.
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_clients: u16,
+    /// Seconds a new client has to choose a username before it is disconnected.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub login_timeout: Duration,
+}
+
+/// Parses a positive number of seconds, fractions allowed (`0.5`).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!(
+            "'{text}' must be more than 0 and at most 86400 seconds"
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// The client's options.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Address of the server to connect to.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
+    pub addr: String,
+    /// Username to answer the server's prompt with; without it, you type it.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+impl Cli {
+    /// The subcommand to run: the one typed, or the server.
+    pub fn command(self) -> Command {
+        self.command.unwrap_or(Command::Server(self.server))
+    }
+}
