@@ -11,8 +11,24 @@ use harness::Chapter;
 /// The chapter under test, as the scenarios below see it.
 static CH: Chapter = harness::chapter!("ch07", "ch07-shutdown");
 
+#[path = "../../ch06/scenarios/cap.rs"]
+mod cap;
+#[path = "../../ch05/scenarios/chat.rs"]
+mod chat;
 #[path = "../../ch01/scenarios/cli.rs"]
 mod cli;
+#[path = "../../ch05/scenarios/client.rs"]
+mod client;
+#[path = "../../ch06/scenarios/client_full.rs"]
+mod client_full;
+#[path = "../../ch05/scenarios/leaving.rs"]
+mod leaving;
+#[path = "../../ch06/scenarios/login.rs"]
+mod login;
+#[path = "../../ch05/scenarios/names.rs"]
+mod names;
+#[path = "../../ch05/scenarios/support.rs"]
+mod support;
 
 #[cfg(unix)]
 #[path = "../scenarios/shutdown.rs"]
