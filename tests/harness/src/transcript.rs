@@ -177,7 +177,10 @@ impl Transcript {
 /// Shows a line the way a report quotes it: escapes visible, long lines shortened.
 pub fn quote(text: &str) -> String {
     const MAX: usize = 120;
-    let escaped: String = text.escape_debug().collect();
+    // Debug formatting escapes control characters, quotes and backslashes, but not an
+    // apostrophe (as `escape_debug` would): "username can't be empty" reads as typed.
+    let debug = format!("{text:?}");
+    let escaped = &debug[1..debug.len() - 1];
     if escaped.chars().count() > MAX {
         let head: String = escaped.chars().take(MAX).collect();
         format!("\"{head}\"... ({} bytes)", text.len())
