@@ -137,7 +137,9 @@ impl Process {
                         format!("no such line within {} ms", within.as_millis())
                     }
                     WaitEnd::Closed => {
-                        let status = self.child.try_wait().ok().flatten();
+                        // Its output is closed, so it is exiting: give it a moment to be
+                        // reaped, so the report can say how it ended.
+                        let status = self.wait_exit(Duration::from_millis(500));
                         format!(
                             "the process ended without printing it ({})",
                             describe_status(status)
