@@ -326,3 +326,50 @@ fn a_client_that_stops_reading_does_not_stall_the_others() {
     }
     expect_closed_after_backlog(&lab, &s, harness::timeout());
 }
+
+/// How long F's writes must make no progress before the test concludes that the server has
+/// stopped reading F: the thread relaying F's lines is stuck writing to S.
+const F_STUCK: Duration = Duration::from_millis(200);
+
+#[test]
+fn a_client_leaves_at_once_while_a_write_to_a_stalled_client_is_blocked() {
+    let lab = Lab::at(&CH, PAGE, "Never hold a lock across I/O");
+    lab.hint(
+        "a thread stuck writing to a client that stopped reading must not hold the list's lock: \
+         copy the recipients under the lock, release it, then write. Otherwise every thread \
+         that needs the list (one removing its client, say) waits until that write times out",
+    );
+    let mut server = lab.start_server(&[]);
+    let [s, f, q] = join_all(&lab, &mut server, ["S", "F", "Q"]);
+    let q_peer = q.local_addr();
+    lab.step(format!(
+        "S and Q: stop reading; F: floods 1000-byte lines until the server takes none for {} ms",
+        F_STUCK.as_millis()
+    ));
+    match f.flood_until_stalled(F_STUCK, 256 << 20) {
+        Ok(bytes) => lab.step(format!(
+            "F: the server stopped reading after {bytes} bytes (it is stuck writing to S)"
+        )),
+        Err(why) => lab.fail(
+            "the server gets stuck writing to S, which stopped reading, and so stops reading F",
+            &why,
+        ),
+    }
+    lab.step("Q: vanishes (connection reset)".to_string());
+    let vanished = Instant::now();
+    q.vanish();
+    let within = SERVER_WRITE_TIMEOUT / 2;
+    server.expect_stdout_within(
+        within,
+        &format!(
+            "the line \"disconnected {q_peer}\" within {} ms",
+            within.as_millis()
+        ),
+        |line| line == format!("disconnected {q_peer}"),
+    );
+    lab.step(format!(
+        "server: logged Q's departure {} ms after it vanished",
+        vanished.elapsed().as_millis()
+    ));
+    drop((s, f));
+}

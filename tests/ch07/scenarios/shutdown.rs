@@ -10,8 +10,6 @@
 //! unfinished line (no `\n` yet) is dropped, never relayed as if it were complete. A line still
 //! in flight when the signal arrives may go either way; no test depends on that race.
 
-use std::io::{ErrorKind, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use harness::transcript::quote;
@@ -340,39 +338,6 @@ fn the_port_is_free_for_a_new_server_right_after_shutdown() {
 /// stopped reading: it is stuck writing to a client that stopped reading (for up to 2 s).
 const STALLED: Duration = Duration::from_millis(500);
 
-/// Writes 1000-byte lines to `stream` until a write makes no progress for [`STALLED`] (the
-/// server stopped reading us: `Ok(bytes written)`), or fails, or `budget` bytes went through
-/// without that happening (`Err` with why).
-fn flood_until_stalled(stream: &TcpStream, budget: usize) -> Result<usize, String> {
-    let mut line = vec![b'x'; 1000];
-    line.push(b'\n');
-    stream
-        .set_write_timeout(Some(STALLED))
-        .expect("a non-zero write timeout is valid");
-    let mut writer = stream;
-    let mut offset = 0;
-    let mut written = 0;
-    while written < budget {
-        // write() returns as soon as any byte is taken: only a server that reads nothing at
-        // all for STALLED makes it time out.
-        match writer.write(&line[offset..]) {
-            Ok(0) => return Err("the connection took no more data".to_string()),
-            Ok(n) => {
-                written += n;
-                offset = (offset + n) % line.len();
-            }
-            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Ok(written);
-            }
-            Err(err) if err.kind() == ErrorKind::Interrupted => {}
-            Err(err) => return Err(format!("the write failed after {written} bytes: {err}")),
-        }
-    }
-    Err(format!(
-        "{written} bytes went through and the server never stopped reading"
-    ))
-}
-
 #[test]
 fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
     let lab = Lab::at(&CH, PAGE, "The shutdown sequence");
@@ -388,7 +353,7 @@ fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
          stops reading them for {} ms",
         STALLED.as_millis()
     ));
-    let flooded = flood_until_stalled(room[0].stream(), 256 << 20);
+    let flooded = room[0].flood_until_stalled(STALLED, 256 << 20);
     match flooded {
         Ok(bytes) => lab.step(format!(
             "alice: the server stopped reading after {bytes} bytes"

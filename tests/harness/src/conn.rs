@@ -88,6 +88,46 @@ impl Conn {
         }
     }
 
+    /// Writes 1000-byte lines as fast as the peer takes them, until no byte at all is taken
+    /// for `stalled` (the peer has stopped reading this connection): returns how many bytes
+    /// went through. Fails (`Err`, saying why) if a write fails or `budget` bytes go through
+    /// first. For tests that need a server stuck writing to a client that stopped reading:
+    /// once that client's buffers are full, the thread relaying this connection's lines is
+    /// stuck too, and stops reading them.
+    pub fn flood_until_stalled(&self, stalled: Duration, budget: usize) -> Result<usize, String> {
+        let mut line = vec![b'x'; 1000];
+        line.push(b'\n');
+        let before = self.stream.write_timeout().ok().flatten();
+        self.stream
+            .set_write_timeout(Some(stalled))
+            .expect("a non-zero write timeout is valid");
+        let mut writer = &self.stream;
+        let (mut offset, mut written) = (0, 0);
+        let outcome = loop {
+            if written >= budget {
+                break Err(format!(
+                    "{written} bytes went through and the server never stopped reading"
+                ));
+            }
+            // write() returns as soon as any byte is taken: only a peer that takes nothing
+            // at all for `stalled` makes it time out.
+            match writer.write(&line[offset..]) {
+                Ok(0) => break Err("the connection took no more data".to_string()),
+                Ok(n) => {
+                    written += n;
+                    offset = (offset + n) % line.len();
+                }
+                Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    break Ok(written);
+                }
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => break Err(format!("the write failed after {written} bytes: {err}")),
+            }
+        };
+        let _ = self.stream.set_write_timeout(before);
+        outcome
+    }
+
     /// Sends `line` followed by `\n`.
     pub fn send_line(&mut self, line: &str) {
         self.step(format!("sent {}", quote(line)));
