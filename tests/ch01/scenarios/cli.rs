@@ -22,7 +22,10 @@ const QUICK: Duration = Duration::from_secs(10);
 #[case::with_server_subcommand(&["server", "--addr", "127.0.0.1:0"])]
 fn announces_the_port_it_bound(#[case] args: &[&str]) {
     let lab = Lab::at(&CH, PAGE, "bind, listen, accept");
-    lab.hint("print `listening on {addr}` with the address from `listener.local_addr()`");
+    lab.hint(
+        "print `listening on {addr}` with the address from `listener.local_addr()`, then keep \
+         accepting: the test connects once to prove the port is real",
+    );
     let server = lab.start_server_with(args);
     // The harness has read and checked the line; a connection proves the port is real.
     drop(server.connect("A"));

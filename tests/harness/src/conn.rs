@@ -229,12 +229,17 @@ impl Conn {
     /// Fails unless the next line is exactly these bytes (for invalid UTF-8).
     pub fn expect_line_bytes(&mut self, expected: &[u8]) {
         let within = crate::timeout();
-        let what = format!("the bytes {expected:?}");
+        // As text with every byte that is not printable ASCII escaped: "caf\xc3\xa9\xff".
+        let what = format!("the bytes \"{}\"", expected.escape_ascii());
         match self.read_line_bytes(within) {
             Ok(line) if line == expected => self.step(format!("received {what}")),
             Ok(line) => self.lab.fail(
                 &format!("{} receives {what}", self.name),
-                &format!("{} received the bytes {line:?}", self.name),
+                &format!(
+                    "{} received the bytes \"{}\"",
+                    self.name,
+                    line.escape_ascii()
+                ),
             ),
             Err(err) => self.lab.fail(
                 &format!("{} receives {what}", self.name),
