@@ -2,8 +2,9 @@
 //!
 //! A signal handler interrupts whatever the process was doing, so it may only do
 //! async-signal-safe work: no locks, no allocation, no `println!`. The `ctrlc` crate's real
-//! handler only writes a byte to a pipe; a thread of its own reads that pipe and runs our
-//! closure, which is therefore ordinary code and may do anything.
+//! handler only posts a semaphore (`sem_post`, which is async-signal-safe; older versions
+//! wrote a byte to a pipe instead); a thread of its own waits on it and runs our closure,
+//! which is therefore ordinary code and may do anything.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -241,12 +241,14 @@ impl Client {
         self.dead.store(true, Ordering::Release);
     }
 
+    // ANCHOR: close
     /// Marks the connection closed and shuts the socket down in both directions.
     fn close(&self) {
         self.dead.store(true, Ordering::Release);
         let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = writer.shutdown(Shutdown::Both);
     }
+    // ANCHOR_END: close
 }
 
 /// A connection's entry in the room's list of connections; dropping it removes the entry.
