@@ -84,6 +84,7 @@ impl Room {
 }
 
 impl Member {
+    // ANCHOR: send
     /// Writes `line` and a newline to this client. A client whose write fails, or blocks for
     /// [`WRITE_TIMEOUT`] because it stopped reading, is disconnected; returns false then.
     pub fn send(&self, line: &str) -> bool {
@@ -118,6 +119,7 @@ impl Member {
             }
         }
     }
+    // ANCHOR_END: send
 }
 
 // ANCHOR: membership
