@@ -20,15 +20,18 @@ const QUICK: Duration = Duration::from_secs(10);
 #[rstest]
 #[case::without_subcommand(&["--addr", "127.0.0.1:0"])]
 #[case::with_server_subcommand(&["server", "--addr", "127.0.0.1:0"])]
-fn announces_the_port_it_bound(#[case] args: &[&str]) {
+fn announces_the_port_it_bound_and_accepts_on_it(#[case] args: &[&str]) {
     let lab = Lab::at(&CH, PAGE, "bind, listen, accept");
     lab.hint(
-        "print `listening on {addr}` with the address from `listener.local_addr()`, then keep \
-         accepting: the test connects once to prove the port is real",
+        "print `listening on {addr}` with the address from `listener.local_addr()`, then accept \
+         connections on that listener and log each one as `connected PEER`",
     );
-    let server = lab.start_server_with(args);
-    // The harness has read and checked the line; a connection proves the port is real.
-    drop(server.connect("A"));
+    let mut server = lab.start_server_with(args);
+    // The harness has read and checked the line. A connection the server reports accepting
+    // proves the port is real (connecting alone would not: the kernel completes connections
+    // into the backlog even for a server that never calls accept).
+    let client = server.connect("A");
+    server.expect_stdout_line(&format!("connected {}", client.local_addr()));
 }
 
 #[test]
