@@ -16,9 +16,7 @@ fn a_newcomer_is_welcomed_with_everyone_online_in_joining_order() {
          order); everyone else gets `* NAME joined`",
     );
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     let carol = join(&server, "carol", "alice, bob, carol");
     alice.expect_line("* carol joined");
     bob.expect_line("* carol joined");
@@ -34,9 +32,7 @@ fn chat_lines_reach_everyone_else_as_name_and_text() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
     lab.hint("relay a chatting client's line as `[NAME] text` to every other named client, not back to the sender");
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     let mut carol = join(&server, "carol", "alice, bob, carol");
     alice.expect_line("* carol joined");
     bob.expect_line("* carol joined");
@@ -56,9 +52,7 @@ fn who_answers_the_asker_only() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
     lab.hint("`/who` is a command, not chat: answer `online: A, B` to the asker and relay nothing");
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     bob.send_line("/who");
     bob.expect_line("online: alice, bob");
     // Anything /who sent alice would arrive before bob's next line.
@@ -71,9 +65,7 @@ fn an_unknown_command_is_answered_with_an_error_to_the_asker_only() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
     lab.hint("a line starting with '/' is a command: answer an unknown one with the error line and relay nothing");
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     bob.send_line("/nick zed");
     bob.expect_line("error: unknown command '/nick' (try /who or exit)");
     bob.send_line("after the command");
@@ -85,9 +77,7 @@ fn relayed_lines_lose_their_control_characters_but_keep_tabs() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
     lab.hint("keep chapter 4's clean-up: remove control characters other than tab before relaying");
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     alice.send_line("\x1b[31mred\x1b[0m\tand\x07 a\rbell");
     bob.expect_line("[alice] [31mred[0m\tand abell");
 }
@@ -97,9 +87,7 @@ fn empty_and_blank_lines_are_not_relayed() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
     lab.hint("keep chapter 4's rule: an empty or all-whitespace line is not relayed");
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     alice.send_bytes(b"\n   \n\t\n\r\n");
     alice.send_line("something to say");
     bob.expect_line("[alice] something to say");
@@ -110,9 +98,7 @@ fn lines_arrive_whole_and_in_order_with_crlf_and_bad_utf8_handled() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
     lab.hint("read whole lines (a `\\r` before the `\\n` dropped, bad UTF-8 replaced) and relay each in one write");
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     alice.send_bytes(b"from telnet\r\ncaf\xff\n");
     bob.expect_line("[alice] from telnet");
     bob.expect_line("[alice] caf\u{fffd}");
@@ -136,9 +122,7 @@ fn a_line_of_1024_bytes_is_relayed_and_a_longer_one_closes_the_connection() {
          room like any other way out",
     );
     let mut server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     let longest = "y".repeat(1024);
     bob.send_line(&longest);
     alice.expect_line(&format!("[bob] {longest}"));

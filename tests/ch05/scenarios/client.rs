@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use assert_cmd::Command;
-use harness::{Lab, Process, Server};
+use harness::{Conn, Lab, Process, ScriptedServer, Server};
 use predicates::prelude::*;
 
 use super::CH;
@@ -50,6 +50,21 @@ fn expect_welcome(lab: &Lab, client: &mut Process, expected: &str) {
             &format!("client printed {got:?}"),
         );
     }
+}
+
+/// Starts `client --name bob` against a scripted server that plays the login: prompt, the
+/// name, the welcome. Returns the client and the server's end of its connection.
+fn bob_logged_in(lab: &Lab, scripted: &ScriptedServer) -> (Process, Conn) {
+    let mut client = lab.spawn(
+        "client",
+        &client_args(scripted.addr_args(), &["--name", "bob"]),
+    );
+    let mut server = scripted.accept("server");
+    server.send_line(PROMPT);
+    server.expect_line("bob");
+    server.send_line("welcome bob! online: bob");
+    expect_welcome(lab, &mut client, "welcome bob! online: bob");
+    (client, server)
 }
 
 #[test]
@@ -149,15 +164,7 @@ fn end_of_input_makes_the_client_say_exit_and_wait_for_the_server() {
          closes, then exit with status 0",
     );
     let scripted = lab.scripted_server();
-    let mut client = lab.spawn(
-        "client",
-        &client_args(scripted.addr_args(), &["--name", "bob"]),
-    );
-    let mut server = scripted.accept("server");
-    server.send_line(PROMPT);
-    server.expect_line("bob");
-    server.send_line("welcome bob! online: bob");
-    expect_welcome(&lab, &mut client, "welcome bob! online: bob");
+    let (mut client, mut server) = bob_logged_in(&lab, &scripted);
     client.close_stdin();
     server.expect_line("exit");
     server.send_line("bye bob");
@@ -175,15 +182,7 @@ fn the_client_ends_when_the_server_closes_while_the_user_types_nothing() {
          server` on standard error and end with status 0",
     );
     let scripted = lab.scripted_server();
-    let mut client = lab.spawn(
-        "client",
-        &client_args(scripted.addr_args(), &["--name", "bob"]),
-    );
-    let mut server = scripted.accept("server");
-    server.send_line(PROMPT);
-    server.expect_line("bob");
-    server.send_line("welcome bob! online: bob");
-    expect_welcome(&lab, &mut client, "welcome bob! online: bob");
+    let (mut client, server) = bob_logged_in(&lab, &scripted);
     lab.step("server: closes the connection (the client's input stays open and silent)");
     drop(server);
     client.expect_stderr("the line \"connection closed by server\"", |line| {

@@ -12,9 +12,7 @@ fn exit_is_answered_with_bye_and_the_connection_closes() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
     lab.hint("`exit` (spaces around it ignored) ends the session: send `bye NAME`, then close");
     let server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     bob.send_line("  exit  ");
     bob.expect_line("bye bob");
     bob.expect_closed();
@@ -33,9 +31,7 @@ fn every_way_out_tells_the_others_name_left(#[case] way: Way) {
          ends, whatever ended it (a guard's Drop runs on every path, even a panic)",
     );
     let mut server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     let mut carol = join(&server, "carol", "alice, bob, carol");
     alice.expect_line("* carol joined");
     bob.expect_line("* carol joined");

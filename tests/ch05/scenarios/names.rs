@@ -101,9 +101,7 @@ fn a_name_is_free_again_once_its_owner_is_gone(#[case] way: Way) {
          whose Drop removes it runs however the session ends",
     );
     let mut server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, bob) = support::alice_and_bob(&server);
     let bob_peer = bob.local_addr();
     let _half_closed = support::leave(bob, "bob", way);
     alice.expect_line("* bob left");

@@ -29,6 +29,14 @@ pub fn join(server: &Server, name: &str, online: &str) -> Conn {
     conn
 }
 
+/// The usual two-person room: alice joins, then bob, and alice has heard of bob.
+pub fn alice_and_bob(server: &Server) -> (Conn, Conn) {
+    let mut alice = join(server, "alice", "alice");
+    let bob = join(server, "bob", "alice, bob");
+    alice.expect_line("* bob joined");
+    (alice, bob)
+}
+
 /// The ways a named client can leave. Each must look the same to everyone else.
 #[derive(Debug, Clone, Copy)]
 pub enum Way {

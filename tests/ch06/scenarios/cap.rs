@@ -47,9 +47,7 @@ fn the_sixth_client_is_refused_with_the_exact_line_and_closed() {
          backlog is not refused, it just hangs",
     );
     let mut server = lab.start_server(&[]);
-    let mut alice = join(&server, "alice", "alice");
-    let mut bob = join(&server, "bob", "alice, bob");
-    alice.expect_line("* bob joined");
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
     let _carol = join(&server, "carol", "alice, bob, carol");
     // Two clients still at the prompt hold a slot each: the cap counts from accept.
     let _d = connect(&server, "D");
