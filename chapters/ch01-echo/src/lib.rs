@@ -8,6 +8,8 @@
 //! Run it with `cargo run -p ch01-echo`, talk to it with `nc 127.0.0.1 7878`, grade it with
 //! `cargo test -p ch01`. The book's chapter 1 explains every step.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod echo;
 
@@ -23,7 +25,7 @@ pub fn main() -> ExitCode {
     let listener = match listen(&args.addr) {
         Ok(listener) => listener,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
@@ -41,7 +43,7 @@ pub fn listen(addr: &str) -> Result<TcpListener, String> {
     let local = listener
         .local_addr()
         .map_err(|err| format!("error: cannot read the bound address: {err}"))?;
-    println!("listening on {local}");
+    say!("listening on {local}");
     Ok(listener)
 }
 
@@ -59,10 +61,11 @@ fn bind_hint(err: &io::Error) -> &'static str {
 
 /// Accepts clients one after another, serving each until it disconnects.
 fn serve(listener: TcpListener) {
-    // TODO(ch01): Loop forever: `listener.accept()`, print `connected PEER`, call
-    // `echo::handle_client(stream)` (print its error, if any, as `error: serving PEER: ...` on
-    // standard error), then print `disconnected PEER`. If accept itself fails, print the error
-    // and try again after a short pause. Book: bind, listen, accept.
+    // TODO(ch01): Loop forever: `listener.accept()`, log `connected PEER` on the console, call
+    // `echo::handle_client(stream)` (log its error, if any, as `error: serving PEER: ...` on
+    // standard error), then log `disconnected PEER`. Log with `say!` and `say_err!`, never
+    // `println!` (console.rs says why). If accept itself fails, log the error and try again
+    // after a short pause. Book: bind, listen, accept.
     let _ = listener;
     todo!("ch01: accept connections in a loop and echo each client (book: bind, listen, accept)")
 }

@@ -8,6 +8,8 @@
 //! This is chapter 1's answer; your work is `spawn_handler`. Run it with
 //! `cargo run -p ch02-threads`, grade it with `cargo test -p ch02`.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod echo;
 
@@ -29,7 +31,7 @@ pub fn main() -> ExitCode {
     let listener = match listen(&args.addr) {
         Ok(listener) => listener,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
@@ -47,7 +49,7 @@ pub fn listen(addr: &str) -> Result<TcpListener, String> {
     let local = listener
         .local_addr()
         .map_err(|err| format!("error: cannot read the bound address: {err}"))?;
-    println!("listening on {local}");
+    say!("listening on {local}");
     Ok(listener)
 }
 
@@ -69,15 +71,15 @@ fn serve(listener: TcpListener) {
         // accept() blocks until a client has completed the TCP handshake.
         match listener.accept() {
             Ok((stream, peer)) => {
-                println!("connected {peer}");
+                say!("connected {peer}");
                 if let Err(err) = spawn_handler(stream, peer) {
                     // The stream went down with the thread that never started: that client is
                     // disconnected, everyone else carries on.
-                    eprintln!("error: starting a thread for {peer}: {err}");
+                    say_err!("error: starting a thread for {peer}: {err}");
                 }
             }
             Err(err) => {
-                eprintln!("error: accepting a connection: {err}");
+                say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }

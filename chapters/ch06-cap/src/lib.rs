@@ -24,6 +24,8 @@
 //! 2 when it is refused (in [`client`]). Run it with `cargo run -p ch06-cap`, grade it with
 //! `cargo test -p ch06`.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod client;
 pub mod connection;
@@ -63,7 +65,7 @@ fn run_server(args: &ServerArgs) -> ExitCode {
     let listener = match listen(&args.addr) {
         Ok(listener) => listener,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
@@ -81,7 +83,7 @@ pub fn listen(addr: &str) -> Result<TcpListener, String> {
     let local = listener
         .local_addr()
         .map_err(|err| format!("error: cannot read the bound address: {err}"))?;
-    println!("listening on {local}");
+    say!("listening on {local}");
     Ok(listener)
 }
 
@@ -111,7 +113,7 @@ fn serve(listener: TcpListener, args: &ServerArgs) {
                     refuse(stream, peer, slots.max());
                     continue;
                 };
-                println!("connected {peer}");
+                say!("connected {peer}");
                 let session = Session {
                     room: Arc::clone(&room),
                     slot,
@@ -119,11 +121,11 @@ fn serve(listener: TcpListener, args: &ServerArgs) {
                 };
                 if let Err(err) = spawn_handler(session, stream, peer) {
                     // The stream and the slot went down with the thread that never started.
-                    eprintln!("error: starting a thread for {peer}: {err}");
+                    say_err!("error: starting a thread for {peer}: {err}");
                 }
             }
             Err(err) => {
-                eprintln!("error: accepting a connection: {err}");
+                say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }
@@ -162,12 +164,12 @@ fn spawn_handler(session: Session, stream: TcpStream, peer: SocketAddr) -> io::R
                 login_timeout,
             } = session;
             if let Err(err) = connection::handle_client(&room, stream, peer, login_timeout) {
-                eprintln!("error: serving {peer}: {err}");
+                say_err!("error: serving {peer}: {err}");
             }
             // Give the slot back before saying so: whoever reads `disconnected` may count on
             // the slot being free. (If the thread panics instead, unwinding drops it.)
             drop(slot);
-            println!("disconnected {peer}");
+            say!("disconnected {peer}");
         })?;
     // The JoinHandle is dropped here: the thread runs on, detached, until its client leaves.
     Ok(())

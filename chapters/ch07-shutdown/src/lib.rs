@@ -28,6 +28,8 @@
 //! `shutdown_sequence`. Run it with `cargo run -p ch07-shutdown` and press Ctrl-C; grade it
 //! with `cargo test -p ch07`.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod client;
 pub mod connection;
@@ -69,18 +71,18 @@ fn run_server(args: &ServerArgs) -> ExitCode {
     let (listener, local) = match bind(&args.addr) {
         Ok(bound) => bound,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
     let stop = Arc::new(AtomicBool::new(false));
     if let Err(err) = shutdown::install_handler(Arc::clone(&stop), local) {
-        eprintln!("error: installing the signal handler: {err}");
+        say_err!("error: installing the signal handler: {err}");
         return ExitCode::FAILURE;
     }
     // Only now: a signal that arrives right after this line must start a shutdown, and until
     // the handler was installed it would have killed the process instead.
-    println!("listening on {local}");
+    say!("listening on {local}");
     let room = Arc::new(Room::default());
     let threads = serve(listener, args, &room, &stop);
     shutdown_sequence(&room, threads);
@@ -139,13 +141,13 @@ fn serve(
                     refuse(stream, peer, slots.max());
                     continue;
                 };
-                println!("connected {peer}");
+                say!("connected {peer}");
                 // Registered here, on the accepting thread, so that no connection accepted
                 // before the stop can be missed by the shutdown sequence.
                 let registration = match room.register(&stream, peer) {
                     Ok(registration) => registration,
                     Err(err) => {
-                        eprintln!("error: setting up {peer}: {err}");
+                        say_err!("error: setting up {peer}: {err}");
                         continue;
                     }
                 };
@@ -158,13 +160,13 @@ fn serve(
                 match spawn_handler(session, stream, peer) {
                     Ok(thread) => threads.push(thread),
                     // The stream and the slot went down with the thread that never started.
-                    Err(err) => eprintln!("error: starting a thread for {peer}: {err}"),
+                    Err(err) => say_err!("error: starting a thread for {peer}: {err}"),
                 }
                 // Forget the threads that have finished, so the list holds only live ones.
                 threads.retain(|thread| !thread.is_finished());
             }
             Err(err) => {
-                eprintln!("error: accepting a connection: {err}");
+                say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }
@@ -184,7 +186,7 @@ fn shutdown_sequence(room: &Room, threads: Vec<JoinHandle<()>>) {
 
 /// Tells a client the server is full and closes the connection.
 fn refuse(mut stream: TcpStream, peer: SocketAddr, max: usize) {
-    println!("refused {peer}: server is full ({max}/{max})");
+    say!("refused {peer}: server is full ({max}/{max})");
     let _ = stream
         .write_all(format!("error: server is full ({max}/{max}), try again later\n").as_bytes());
     // Closing a socket with unread input sends a reset, which can destroy the line we just
@@ -223,11 +225,11 @@ fn spawn_handler(
             } = session;
             let client = registration.client();
             if let Err(err) = connection::handle_client(&room, client, stream, login_timeout) {
-                eprintln!("error: serving {peer}: {err}");
+                say_err!("error: serving {peer}: {err}");
             }
             // Give the slot back before saying so: whoever reads `disconnected` may count on
             // the slot being free. (If the thread panics instead, unwinding drops it.)
             drop(slot);
-            println!("disconnected {peer}");
+            say!("disconnected {peer}");
         })
 }

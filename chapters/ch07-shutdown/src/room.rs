@@ -219,7 +219,7 @@ impl Client {
                     ),
                     _ => err.to_string(),
                 };
-                eprintln!("error: writing to {}: {cause}; disconnecting it", self.peer);
+                say_err!("error: writing to {}: {cause}; disconnecting it", self.peer);
                 // Shutting the socket down wakes the client's own thread from read(), and
                 // that thread then leaves the room as on any other disconnect.
                 let _ = writer.shutdown(Shutdown::Both);

@@ -4,6 +4,8 @@
 //! - `serve` accepts connections one after another.
 //! - [`echo::handle_client`] echoes each complete line back to one client.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod echo;
 
@@ -26,7 +28,7 @@ pub fn main() -> ExitCode {
     let listener = match listen(&args.addr) {
         Ok(listener) => listener,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
@@ -45,7 +47,7 @@ pub fn listen(addr: &str) -> Result<TcpListener, String> {
     let local = listener
         .local_addr()
         .map_err(|err| format!("error: cannot read the bound address: {err}"))?;
-    println!("listening on {local}");
+    say!("listening on {local}");
     Ok(listener)
 }
 
@@ -69,14 +71,14 @@ fn serve(listener: TcpListener) {
         // with one client, the next ones wait in the kernel's backlog.
         match listener.accept() {
             Ok((stream, peer)) => {
-                println!("connected {peer}");
+                say!("connected {peer}");
                 if let Err(err) = echo::handle_client(stream) {
-                    eprintln!("error: serving {peer}: {err}");
+                    say_err!("error: serving {peer}: {err}");
                 }
-                println!("disconnected {peer}");
+                say!("disconnected {peer}");
             }
             Err(err) => {
-                eprintln!("error: accepting a connection: {err}");
+                say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }

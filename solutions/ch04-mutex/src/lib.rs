@@ -10,6 +10,8 @@
 //!   and cleans them.
 //! - [`client`] is chapter 3's client, unchanged.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod client;
 pub mod connection;
@@ -45,7 +47,7 @@ fn run_server(addr: &str) -> ExitCode {
     let listener = match listen(addr) {
         Ok(listener) => listener,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
@@ -64,7 +66,7 @@ pub fn listen(addr: &str) -> Result<TcpListener, String> {
     let local = listener
         .local_addr()
         .map_err(|err| format!("error: cannot read the bound address: {err}"))?;
-    println!("listening on {local}");
+    say!("listening on {local}");
     Ok(listener)
 }
 
@@ -88,15 +90,15 @@ fn serve(listener: TcpListener) {
         // accept() blocks until a client has completed the TCP handshake.
         match listener.accept() {
             Ok((stream, peer)) => {
-                println!("connected {peer}");
+                say!("connected {peer}");
                 if let Err(err) = spawn_handler(&room, stream, peer) {
                     // The stream went down with the thread that never started: that client is
                     // disconnected, everyone else carries on.
-                    eprintln!("error: starting a thread for {peer}: {err}");
+                    say_err!("error: starting a thread for {peer}: {err}");
                 }
             }
             Err(err) => {
-                eprintln!("error: accepting a connection: {err}");
+                say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }
@@ -113,9 +115,9 @@ fn spawn_handler(room: &Arc<Room>, stream: TcpStream, peer: SocketAddr) -> io::R
         .name(format!("client {peer}"))
         .spawn(move || {
             if let Err(err) = connection::handle_client(&room, stream, peer) {
-                eprintln!("error: serving {peer}: {err}");
+                say_err!("error: serving {peer}: {err}");
             }
-            println!("disconnected {peer}");
+            say!("disconnected {peer}");
         })?;
     // The JoinHandle is dropped here: the thread runs on, detached, until its client leaves.
     Ok(())

@@ -173,9 +173,10 @@ impl Member {
                     ),
                     _ => err.to_string(),
                 };
-                eprintln!(
+                say_err!(
                     "error: writing to {} ({}): {cause}; disconnecting it",
-                    self.name, self.peer
+                    self.name,
+                    self.peer
                 );
                 // Shutting the socket down wakes the client's own thread from read(), and
                 // that thread then leaves the room as on any other disconnect.

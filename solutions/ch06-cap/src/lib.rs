@@ -16,6 +16,8 @@
 //! - [`client`] answers the prompt (`--name`), leaves with `exit` on end of input or Ctrl-C,
 //!   and exits with status 2 when the server is full.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod client;
 pub mod connection;
@@ -56,7 +58,7 @@ fn run_server(args: &ServerArgs) -> ExitCode {
     let listener = match listen(&args.addr) {
         Ok(listener) => listener,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
@@ -75,7 +77,7 @@ pub fn listen(addr: &str) -> Result<TcpListener, String> {
     let local = listener
         .local_addr()
         .map_err(|err| format!("error: cannot read the bound address: {err}"))?;
-    println!("listening on {local}");
+    say!("listening on {local}");
     Ok(listener)
 }
 
@@ -107,7 +109,7 @@ fn serve(listener: TcpListener, args: &ServerArgs) {
                     refuse(stream, peer, slots.max());
                     continue;
                 };
-                println!("connected {peer}");
+                say!("connected {peer}");
                 let session = Session {
                     room: Arc::clone(&room),
                     slot,
@@ -115,12 +117,12 @@ fn serve(listener: TcpListener, args: &ServerArgs) {
                 };
                 if let Err(err) = spawn_handler(session, stream, peer) {
                     // The stream and the slot went down with the thread that never started.
-                    eprintln!("error: starting a thread for {peer}: {err}");
+                    say_err!("error: starting a thread for {peer}: {err}");
                 }
             }
             // ANCHOR_END: admit
             Err(err) => {
-                eprintln!("error: accepting a connection: {err}");
+                say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }
@@ -130,7 +132,7 @@ fn serve(listener: TcpListener, args: &ServerArgs) {
 
 /// Tells a client the server is full and closes the connection.
 fn refuse(mut stream: TcpStream, peer: SocketAddr, max: usize) {
-    println!("refused {peer}: server is full ({max}/{max})");
+    say!("refused {peer}: server is full ({max}/{max})");
     let _ = stream
         .write_all(format!("error: server is full ({max}/{max}), try again later\n").as_bytes());
     // Closing a socket with unread input sends a reset, which can destroy the line we just
@@ -162,12 +164,12 @@ fn spawn_handler(session: Session, stream: TcpStream, peer: SocketAddr) -> io::R
                 login_timeout,
             } = session;
             if let Err(err) = connection::handle_client(&room, stream, peer, login_timeout) {
-                eprintln!("error: serving {peer}: {err}");
+                say_err!("error: serving {peer}: {err}");
             }
             // Give the slot back before saying so: whoever reads `disconnected` may count on
             // the slot being free. (If the thread panics instead, unwinding drops it.)
             drop(slot);
-            println!("disconnected {peer}");
+            say!("disconnected {peer}");
         })?;
     // The JoinHandle is dropped here: the thread runs on, detached, until its client leaves.
     Ok(())

@@ -147,7 +147,7 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
 
 /// Tells a client that took too long to choose a name, and logs it.
 fn login_timed_out(stream: &TcpStream, peer: SocketAddr, timeout: Duration) -> io::Result<()> {
-    println!("timed out {peer}: no username within {timeout:?}");
+    say!("timed out {peer}: no username within {timeout:?}");
     write_line(stream, "error: timed out waiting for a username")
 }
 

@@ -19,6 +19,8 @@
 //! - [`client`] answers the prompt (`--name`), leaves with `exit` on end of input or Ctrl-C,
 //!   and exits with status 2 when the server is full.
 
+#[macro_use]
+mod console;
 mod cli;
 pub mod client;
 pub mod connection;
@@ -61,18 +63,18 @@ fn run_server(args: &ServerArgs) -> ExitCode {
     let (listener, local) = match bind(&args.addr) {
         Ok(bound) => bound,
         Err(message) => {
-            eprintln!("{message}");
+            say_err!("{message}");
             return ExitCode::FAILURE;
         }
     };
     let stop = Arc::new(AtomicBool::new(false));
     if let Err(err) = shutdown::install_handler(Arc::clone(&stop), local) {
-        eprintln!("error: installing the signal handler: {err}");
+        say_err!("error: installing the signal handler: {err}");
         return ExitCode::FAILURE;
     }
     // Only now: a signal that arrives right after this line must start a shutdown, and until
     // the handler was installed it would have killed the process instead.
-    println!("listening on {local}");
+    say!("listening on {local}");
     // ANCHOR_END: listen
     let room = Arc::new(Room::default());
     let threads = serve(listener, args, &room, &stop);
@@ -133,13 +135,13 @@ fn serve(
                     refuse(stream, peer, slots.max());
                     continue;
                 };
-                println!("connected {peer}");
+                say!("connected {peer}");
                 // Registered here, on the accepting thread, so that no connection accepted
                 // before the stop can be missed by the shutdown sequence.
                 let registration = match room.register(&stream, peer) {
                     Ok(registration) => registration,
                     Err(err) => {
-                        eprintln!("error: setting up {peer}: {err}");
+                        say_err!("error: setting up {peer}: {err}");
                         continue;
                     }
                 };
@@ -152,14 +154,14 @@ fn serve(
                 match spawn_handler(session, stream, peer) {
                     Ok(thread) => threads.push(thread),
                     // The stream and the slot went down with the thread that never started.
-                    Err(err) => eprintln!("error: starting a thread for {peer}: {err}"),
+                    Err(err) => say_err!("error: starting a thread for {peer}: {err}"),
                 }
                 // Forget the threads that have finished, so the list holds only live ones.
                 threads.retain(|thread| !thread.is_finished());
             }
             // ANCHOR_END: admit
             Err(err) => {
-                eprintln!("error: accepting a connection: {err}");
+                say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }
@@ -170,7 +172,7 @@ fn serve(
 // ANCHOR: shutdown_sequence
 /// Tells every client, closes every connection, and waits for every connection's thread.
 fn shutdown_sequence(room: &Room, threads: Vec<JoinHandle<()>>) {
-    println!("shutting down");
+    say!("shutting down");
     // The notice, then shutdown(Both): each connection's thread wakes from its blocking read,
     // sees end of file, and leaves as on any disconnect.
     room.close_all("* server is shutting down");
@@ -178,13 +180,13 @@ fn shutdown_sequence(room: &Room, threads: Vec<JoinHandle<()>>) {
         // A thread that panicked has printed why already; joining collects it all the same.
         let _ = thread.join();
     }
-    println!("shutdown complete");
+    say!("shutdown complete");
 }
 // ANCHOR_END: shutdown_sequence
 
 /// Tells a client the server is full and closes the connection.
 fn refuse(mut stream: TcpStream, peer: SocketAddr, max: usize) {
-    println!("refused {peer}: server is full ({max}/{max})");
+    say!("refused {peer}: server is full ({max}/{max})");
     let _ = stream
         .write_all(format!("error: server is full ({max}/{max}), try again later\n").as_bytes());
     // Closing a socket with unread input sends a reset, which can destroy the line we just
@@ -224,12 +226,12 @@ fn spawn_handler(
             } = session;
             let client = registration.client();
             if let Err(err) = connection::handle_client(&room, client, stream, login_timeout) {
-                eprintln!("error: serving {peer}: {err}");
+                say_err!("error: serving {peer}: {err}");
             }
             // Give the slot back before saying so: whoever reads `disconnected` may count on
             // the slot being free. (If the thread panics instead, unwinding drops it.)
             drop(slot);
-            println!("disconnected {peer}");
+            say!("disconnected {peer}");
         })
 }
 // ANCHOR_END: spawn_handler

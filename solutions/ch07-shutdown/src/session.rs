@@ -136,7 +136,7 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
 
 /// Tells a client that took too long to choose a name, and logs it.
 fn login_timed_out(client: &Client, timeout: Duration) -> io::Result<()> {
-    println!("timed out {}: no username within {timeout:?}", client.peer);
+    say!("timed out {}: no username within {timeout:?}", client.peer);
     write_line(client, "error: timed out waiting for a username")
 }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 pub fn install_handler(stop: Arc<AtomicBool>, listening: SocketAddr) -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(move || {
         if stop.swap(true, Ordering::SeqCst) {
-            eprintln!("error: interrupted again during shutdown; exiting at once");
+            say_err!("error: interrupted again during shutdown; exiting at once");
             std::process::exit(130);
         }
         wake_accept(listening);
@@ -39,7 +39,7 @@ pub fn wake_accept(listening: SocketAddr) {
         });
     }
     if let Err(err) = TcpStream::connect_timeout(&target, Duration::from_secs(1)) {
-        eprintln!("error: waking the accepting thread: {err}; it stops at the next connection");
+        say_err!("error: waking the accepting thread: {err}; it stops at the next connection");
     }
 }
 // ANCHOR_END: wake_accept
