@@ -2,16 +2,18 @@
 //!
 //! The list's lock is held only to add a client, remove one, or copy the list. Writing to
 //! clients happens after the lock is released, each client behind a lock of its own, so a
-//! client that stops reading can delay only the lines sent to it, and only for
-//! [`WRITE_TIMEOUT`].
+//! client that stops reading can delay only the lines sent to it, and only until one line's
+//! [`WRITE_TIMEOUT`] runs out: then it is disconnected. Joins and leaves are announced one at
+//! a time, in the order the room changed.
 
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// How long a write to one client may block before that client is disconnected.
+/// How long one line may take to reach a client's kernel buffer, in total, before that client
+/// is disconnected: a deadline for the whole line, not a timeout per system call.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One client in the room, as every thread sees it.
@@ -23,7 +25,7 @@ pub struct Member {
     /// The writing side of the client's socket. A lock of its own, so two senders' lines to
     /// this client never interleave, and writing never needs the room's lock.
     writer: Mutex<TcpStream>,
-    /// Set when a write failed or timed out: nobody writes to this client again.
+    /// Set when a write failed or timed out, or the client left: nobody writes to it again.
     dead: AtomicBool,
 }
 
@@ -41,6 +43,12 @@ pub enum JoinError {
 pub struct Room {
     /// The members, in joining order. Locked only to change or copy the list, never across I/O.
     members: Mutex<Vec<Arc<Member>>>,
+    /// Held while one join or leave is announced, from the change to the list until every
+    /// notice is written, so that announcements never overtake each other: otherwise a new
+    /// owner's `* x joined` could reach someone before the old owner's `* x left`. Chat lines
+    /// never take it, so a client that stops reading can hold up joins and leaves (for one
+    /// write deadline, then it is gone), but never the conversation.
+    announcing: Mutex<()>,
 }
 
 impl Room {
@@ -49,6 +57,15 @@ impl Room {
         // A thread that panicked while holding this lock left the list whole: every change to
         // it is a single push or retain. So a poisoned lock is safe to go on using.
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the right to announce a join or a leave.
+    fn announcing(&self) -> MutexGuard<'_, ()> {
+        // Poisoned only if a thread panicked while announcing; the () it guards cannot be
+        // left half-changed.
+        self.announcing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The names online, in joining order, as `alice, bob`.
@@ -65,19 +82,15 @@ impl Room {
         stream: &TcpStream,
         peer: SocketAddr,
     ) -> Result<Membership, JoinError> {
-        // TODO(ch05): Make the newcomer's `Member` (its writer is `stream.try_clone()`; an error
-        // is `JoinError::Io`) and lock that member's own `writer`, so that no broadcast can reach
-        // the newcomer before its welcome; then lock the console (`io::stdout().lock()`), so that
-        // console lines come out in the order the room changed. Then, under ONE lock of the
-        // member list (`self.members()`): refuse a name someone online has, ignoring case
-        // (`eq_ignore_ascii_case`), with `JoinError::Taken`; copy the list as it is now (exactly
-        // these clients hear `* NAME joined`: anyone who joins later sees NAME in their own
-        // welcome instead); push the newcomer; note `online_names`. With the list's lock
-        // released: `writeln!` `joined NAME from PEER` and `online: A, B, NAME` to the console
-        // (ignoring errors) and let it go; write `welcome NAME! online: A, B, NAME` with
-        // `write_locked` and let go of the newcomer's writer; `send_to` the copied list
-        // `* NAME joined`; return the `Membership`. Book: Validation at the boundary.
-        let _ = (name, stream, peer);
+        // TODO(ch05): Admit the client under `name`, unless someone online has that name,
+        // ignoring case (`JoinError::Taken`). The contract others rely on: two clients asking
+        // for one name at the same instant never both get it; the newcomer's first line is its
+        // welcome, listing everyone online in joining order, itself last; exactly the clients
+        // that welcome lists (but itself) hear `* NAME joined`; and joins and leaves are
+        // announced one at a time, in the order the room changed (`announcing`), so that the
+        // notices about one name alternate. The console logs `joined NAME from PEER` and the new
+        // `online:` line. Book: Validation at the boundary; Notices in the order the room changed.
+        let _ = (name, stream, peer, Self::announcing);
         todo!("ch05: admit a client under a free name (book: Validation at the boundary)")
     }
 
@@ -112,8 +125,9 @@ fn online_names(members: &[Arc<Member>]) -> String {
 }
 
 impl Member {
-    /// Writes `line` and a newline to this client. A client whose write fails, or blocks for
-    /// [`WRITE_TIMEOUT`] because it stopped reading, is disconnected; returns false then.
+    /// Writes `line` and a newline to this client. A client whose write fails, or that cannot
+    /// take the line within [`WRITE_TIMEOUT`] because it stopped reading, is disconnected;
+    /// returns false then.
     pub fn send(&self, line: &str) -> bool {
         if self.dead.load(Ordering::Acquire) {
             return false;
@@ -132,22 +146,21 @@ impl Member {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
-        match (&*writer).write_all(&bytes) {
+        match write_all_by(writer, &bytes, Instant::now() + WRITE_TIMEOUT) {
             Ok(()) => true,
             Err(err) => {
                 self.dead.store(true, Ordering::Release);
-                let cause = match err.kind() {
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
-                        "it took no data for {} s (not reading?)",
+                // A client that has gone (a reset, a broken pipe) is not news: its own thread
+                // sees the same and says it left. One that stopped reading is.
+                if err.kind() == ErrorKind::TimedOut {
+                    say_err!(
+                        "error: writing to {} ({}): it could not take a line within {} s (not \
+                         reading?); disconnecting it",
+                        self.name,
+                        self.peer,
                         WRITE_TIMEOUT.as_secs()
-                    ),
-                    _ => err.to_string(),
-                };
-                say_err!(
-                    "error: writing to {} ({}): {cause}; disconnecting it",
-                    self.name,
-                    self.peer
-                );
+                    );
+                }
                 // Shutting the socket down wakes the client's own thread from read(), and
                 // that thread then leaves the room as on any other disconnect.
                 let _ = writer.shutdown(Shutdown::Both);
@@ -155,6 +168,33 @@ impl Member {
             }
         }
     }
+}
+
+/// Writes all of `bytes` to `stream`, or fails with `TimedOut` once `deadline` has passed.
+///
+/// A socket's write timeout (`SO_SNDTIMEO`) bounds one `write` call, and a call that hands the
+/// kernel even one byte returns as a success: with the timeout alone, a client that takes a
+/// few bytes every second could stretch one `write_all` for ever. So the time left until the
+/// deadline is set again before every call.
+fn write_all_by(mut stream: &TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            // Blocked for all the time left: Unix reports it as WouldBlock (EAGAIN).
+            Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// A client's place in the room. Dropping it is the one way out of the room, whatever ended
@@ -174,13 +214,11 @@ impl Membership {
 
 impl Drop for Membership {
     fn drop(&mut self) {
-        // TODO(ch05): Lock the console first (`io::stdout().lock()`), as `claim_name` does.
-        // Then, under ONE lock of `self.room`'s member list, remove `self.member` (`retain` with
-        // `Arc::ptr_eq`), copy the list and note `online_names`: exactly the clients still here
-        // at this moment hear `* NAME left`. With the list's lock released, `writeln!`
-        // `left NAME (PEER)` and `online: ...` (or `online: nobody`) to the console, ignoring
-        // errors (not `println!`: this may run while a panic unwinds, and a second panic would
-        // abort the server), let the console go, and `send_to` the copied list `* NAME left`.
+        // TODO(ch05): Take this client out of the room and say so: the clients still here at
+        // that moment hear `* NAME left`, and nobody else; nothing is written to this client
+        // again; the console logs `left NAME (PEER)` and the new `online:` line. Announce it as
+        // `claim_name` announces a join. This runs on every way out, a panic included, so it
+        // must not panic itself (a panic while another unwinds aborts the server).
         // Book: Cleanup on every path.
         let _ = (&self.room, &self.member);
         todo!("ch05: take the client out of the room and say so (book: Cleanup on every path)")

@@ -2,16 +2,18 @@
 //!
 //! The list's lock is held only to add a client, remove one, or copy the list. Writing to
 //! clients happens after the lock is released, each client behind a lock of its own, so a
-//! client that stops reading can delay only the lines sent to it, and only for
-//! [`WRITE_TIMEOUT`].
+//! client that stops reading can delay only the lines sent to it, and only until one line's
+//! [`WRITE_TIMEOUT`] runs out: then it is disconnected. Joins and leaves are announced one at
+//! a time, in the order the room changed.
 
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// How long a write to one client may block before that client is disconnected.
+/// How long one line may take to reach a client's kernel buffer, in total, before that client
+/// is disconnected: a deadline for the whole line, not a timeout per system call.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One client in the room, as every thread sees it.
@@ -23,7 +25,7 @@ pub struct Member {
     /// The writing side of the client's socket. A lock of its own, so two senders' lines to
     /// this client never interleave, and writing never needs the room's lock.
     writer: Mutex<TcpStream>,
-    /// Set when a write failed or timed out: nobody writes to this client again.
+    /// Set when a write failed or timed out, or the client left: nobody writes to it again.
     dead: AtomicBool,
 }
 
@@ -41,6 +43,12 @@ pub enum JoinError {
 pub struct Room {
     /// The members, in joining order. Locked only to change or copy the list, never across I/O.
     members: Mutex<Vec<Arc<Member>>>,
+    /// Held while one join or leave is announced, from the change to the list until every
+    /// notice is written, so that announcements never overtake each other: otherwise a new
+    /// owner's `* x joined` could reach someone before the old owner's `* x left`. Chat lines
+    /// never take it, so a client that stops reading can hold up joins and leaves (for one
+    /// write deadline, then it is gone), but never the conversation.
+    announcing: Mutex<()>,
 }
 
 impl Room {
@@ -49,6 +57,15 @@ impl Room {
         // A thread that panicked while holding this lock left the list whole: every change to
         // it is a single push or retain. So a poisoned lock is safe to go on using.
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the right to announce a join or a leave.
+    fn announcing(&self) -> MutexGuard<'_, ()> {
+        // Poisoned only if a thread panicked while announcing; the () it guards cannot be
+        // left half-changed.
+        self.announcing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The names online, in joining order, as `alice, bob`.
@@ -75,11 +92,9 @@ impl Room {
         // Hold the newcomer's own writer until its welcome is written, so that no broadcast
         // can reach it first. Nobody else knows this member yet, so this cannot block.
         let writer = member.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        // The console's `joined`/`left` and `online:` lines must come out in the order the
-        // room changed, or it reads `online: nobody` before someone else's leaving. So take
-        // the console before the room and write to it after the room's lock is released: the
-        // room is never locked across I/O, yet no other change can print in between.
-        let mut console = io::stdout().lock();
+        // One announcement at a time: the console's lines and everyone's notices come out in
+        // the order the room changed. The list itself is locked only for the change below.
+        let announcing = self.announcing();
         let (online, others) = {
             let mut members = self.members();
             // Check and claim under one lock: two clients asking for the same name at the
@@ -94,13 +109,12 @@ impl Room {
             members.push(Arc::clone(&member));
             (online_names(&members), others)
         };
-        // A console that is gone (stdout closed) must not take the server down: no println!.
-        let _ = writeln!(console, "joined {name} from {peer}");
-        let _ = writeln!(console, "online: {online}");
-        drop(console);
+        // One console write for both lines, so no other thread's line comes in between.
+        say!("joined {name} from {peer}\nonline: {online}");
         member.write_locked(&writer, &format!("welcome {name}! online: {online}"));
         drop(writer);
         send_to(&others, &format!("* {name} joined"));
+        drop(announcing);
         Ok(Membership {
             room: Arc::clone(self),
             member,
@@ -138,8 +152,9 @@ fn online_names(members: &[Arc<Member>]) -> String {
 }
 
 impl Member {
-    /// Writes `line` and a newline to this client. A client whose write fails, or blocks for
-    /// [`WRITE_TIMEOUT`] because it stopped reading, is disconnected; returns false then.
+    /// Writes `line` and a newline to this client. A client whose write fails, or that cannot
+    /// take the line within [`WRITE_TIMEOUT`] because it stopped reading, is disconnected;
+    /// returns false then.
     pub fn send(&self, line: &str) -> bool {
         if self.dead.load(Ordering::Acquire) {
             return false;
@@ -158,22 +173,21 @@ impl Member {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
-        match (&*writer).write_all(&bytes) {
+        match write_all_by(writer, &bytes, Instant::now() + WRITE_TIMEOUT) {
             Ok(()) => true,
             Err(err) => {
                 self.dead.store(true, Ordering::Release);
-                let cause = match err.kind() {
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
-                        "it took no data for {} s (not reading?)",
+                // A client that has gone (a reset, a broken pipe) is not news: its own thread
+                // sees the same and says it left. One that stopped reading is.
+                if err.kind() == ErrorKind::TimedOut {
+                    say_err!(
+                        "error: writing to {} ({}): it could not take a line within {} s (not \
+                         reading?); disconnecting it",
+                        self.name,
+                        self.peer,
                         WRITE_TIMEOUT.as_secs()
-                    ),
-                    _ => err.to_string(),
-                };
-                say_err!(
-                    "error: writing to {} ({}): {cause}; disconnecting it",
-                    self.name,
-                    self.peer
-                );
+                    );
+                }
                 // Shutting the socket down wakes the client's own thread from read(), and
                 // that thread then leaves the room as on any other disconnect.
                 let _ = writer.shutdown(Shutdown::Both);
@@ -181,6 +195,33 @@ impl Member {
             }
         }
     }
+}
+
+/// Writes all of `bytes` to `stream`, or fails with `TimedOut` once `deadline` has passed.
+///
+/// A socket's write timeout (`SO_SNDTIMEO`) bounds one `write` call, and a call that hands the
+/// kernel even one byte returns as a success: with the timeout alone, a client that takes a
+/// few bytes every second could stretch one `write_all` for ever. So the time left until the
+/// deadline is set again before every call.
+fn write_all_by(mut stream: &TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            // Blocked for all the time left: Unix reports it as WouldBlock (EAGAIN).
+            Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// A client's place in the room. Dropping it is the one way out of the room, whatever ended
@@ -200,9 +241,13 @@ impl Membership {
 
 impl Drop for Membership {
     fn drop(&mut self) {
+        // Nobody writes to a client that has left (a sender may still hold a copy of the list).
+        self.member.dead.store(true, Ordering::Release);
         // As with joining: those still here at the moment of leaving hear about it, nobody
-        // who comes later; and the console before the room, so its lines keep the room's order.
-        let mut console = io::stdout().lock();
+        // who comes later, and no announcement can come in between. The name is free as soon
+        // as the list's lock is released, but whoever takes it next announces that only after
+        // this leaving has been announced to everyone.
+        let announcing = self.room.announcing();
         let (online, others) = {
             let mut members = self.room.members();
             members.retain(|member| !Arc::ptr_eq(member, &self.member));
@@ -210,10 +255,9 @@ impl Drop for Membership {
         };
         let Member { name, peer, .. } = self.member.as_ref();
         // `drop` may run while a panic unwinds, when a second panic would abort the whole
-        // server: so no println! here (it panics if standard output is gone).
-        let _ = writeln!(console, "left {name} ({peer})");
-        let _ = writeln!(console, "online: {online}");
-        drop(console);
+        // server: say! never panics (println! does when standard output is gone).
+        say!("left {name} ({peer})\nonline: {online}");
         send_to(&others, &format!("* {name} left"));
+        drop(announcing);
     }
 }

@@ -2,16 +2,17 @@
 //!
 //! The list's lock is held only to add a client, remove one, or copy the list. Writing to
 //! clients happens after the lock is released, each client behind a lock of its own, so a
-//! client that stops reading can delay only the lines sent to it, and only for
-//! [`WRITE_TIMEOUT`].
+//! client that stops reading can delay only the lines sent to it, and only until one line's
+//! [`WRITE_TIMEOUT`] runs out: then it is disconnected.
 
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// How long a write to one client may block before that client is disconnected.
+/// How long one line may take to reach a client's kernel buffer, in total, before that client
+/// is disconnected: a deadline for the whole line, not a timeout per system call.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One connected client, as every thread sees it.
@@ -21,7 +22,7 @@ pub struct Member {
     /// The writing side of the client's socket. A lock of its own, so two senders' lines to
     /// this client never interleave, and writing never needs the room's lock.
     writer: Mutex<TcpStream>,
-    /// Set when a write failed or timed out: nobody writes to this client again.
+    /// Set when a write failed or timed out, or the client left: nobody writes to it again.
     dead: AtomicBool,
 }
 
@@ -51,7 +52,6 @@ impl Room {
     pub fn join(self: &Arc<Self>, stream: &TcpStream, peer: SocketAddr) -> io::Result<Membership> {
         // A second handle on the same socket (dup), for other threads to write to.
         let writer = stream.try_clone()?;
-        writer.set_write_timeout(Some(WRITE_TIMEOUT))?;
         let member = Arc::new(Member {
             peer,
             writer: Mutex::new(writer),
@@ -85,8 +85,9 @@ impl Room {
 
 impl Member {
     // ANCHOR: send
-    /// Writes `line` and a newline to this client. A client whose write fails, or blocks for
-    /// [`WRITE_TIMEOUT`] because it stopped reading, is disconnected; returns false then.
+    /// Writes `line` and a newline to this client. A client whose write fails, or that cannot
+    /// take the line within [`WRITE_TIMEOUT`] because it stopped reading, is disconnected;
+    /// returns false then.
     pub fn send(&self, line: &str) -> bool {
         if self.dead.load(Ordering::Acquire) {
             return false;
@@ -100,18 +101,20 @@ impl Member {
         if self.dead.load(Ordering::Acquire) {
             return false;
         }
-        match (&*writer).write_all(&bytes) {
+        match write_all_by(&writer, &bytes, Instant::now() + WRITE_TIMEOUT) {
             Ok(()) => true,
             Err(err) => {
                 self.dead.store(true, Ordering::Release);
-                let cause = match err.kind() {
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
-                        "it took no data for {} s (not reading?)",
+                // A client that has gone (a reset, a broken pipe) is not news: its own thread
+                // sees the same and says `disconnected`. One that stopped reading is.
+                if err.kind() == ErrorKind::TimedOut {
+                    say_err!(
+                        "error: writing to {}: it could not take a line within {} s (not reading?); \
+                         disconnecting it",
+                        self.peer,
                         WRITE_TIMEOUT.as_secs()
-                    ),
-                    _ => err.to_string(),
-                };
-                say_err!("error: writing to {}: {cause}; disconnecting it", self.peer);
+                    );
+                }
                 // Shutting the socket down wakes the client's own thread from read(), and
                 // that thread then leaves the room as on any other disconnect.
                 let _ = writer.shutdown(Shutdown::Both);
@@ -121,6 +124,35 @@ impl Member {
     }
     // ANCHOR_END: send
 }
+
+// ANCHOR: write_all_by
+/// Writes all of `bytes` to `stream`, or fails with `TimedOut` once `deadline` has passed.
+///
+/// A socket's write timeout (`SO_SNDTIMEO`) bounds one `write` call, and a call that hands the
+/// kernel even one byte returns as a success: with the timeout alone, a client that takes a
+/// few bytes every second could stretch one `write_all` for ever. So the time left until the
+/// deadline is set again before every call.
+fn write_all_by(mut stream: &TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            // Blocked for all the time left: Unix reports it as WouldBlock (EAGAIN).
+            Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: write_all_by
 
 // ANCHOR: membership
 /// A client's place in the room. Dropping it removes the client, however the connection
@@ -139,6 +171,8 @@ impl Membership {
 
 impl Drop for Membership {
     fn drop(&mut self) {
+        // Nobody writes to a client that has left (a sender may still hold a copy of the list).
+        self.member.dead.store(true, Ordering::Release);
         self.room
             .members()
             .retain(|member| !Arc::ptr_eq(member, &self.member));

@@ -21,9 +21,9 @@ pub fn relayed(sender: &Conn, text: &str) -> String {
     format!("[{}] {text}", sender.local_addr())
 }
 
-/// Connects a client and waits for the server's `connected PEER` line.
-fn connect(server: &mut Server, name: &str) -> Conn {
-    let conn = server.connect(name);
+/// Connects a client with `open` and waits for the server's `connected PEER` line.
+fn connect(server: &mut Server, name: &str, open: &impl Fn(&Server, &str) -> Conn) -> Conn {
+    let conn = open(server, name);
     server.expect_stdout_line(&format!("connected {}", conn.local_addr()));
     conn
 }
@@ -32,15 +32,26 @@ fn connect(server: &mut Server, name: &str) -> Conn {
 /// of them. The second greets the first until a greeting arrives; each later one greets all
 /// who came before.
 pub fn join_all<const N: usize>(lab: &Lab, server: &mut Server, names: [&str; N]) -> [Conn; N] {
+    join_all_with(lab, server, names, |server, name| server.connect(name))
+}
+
+/// [`join_all`], each client connected by `open` (for example with a small receive buffer).
+pub fn join_all_with<const N: usize>(
+    lab: &Lab,
+    server: &mut Server,
+    names: [&str; N],
+    open: impl Fn(&Server, &str) -> Conn,
+) -> [Conn; N] {
     assert!(N >= 2, "join_all needs at least two clients");
     let mut clients: Vec<Conn> = Vec::with_capacity(N);
-    clients.push(connect(server, names[0]));
-    let mut second = connect(server, names[1]);
+    clients.push(connect(server, names[0], &open));
+    let mut second = connect(server, names[1], &open);
     handshake(lab, &mut clients[0], &mut second);
     clients.push(second);
     for name in &names[2..] {
         let mut members: Vec<&mut Conn> = clients.iter_mut().collect();
-        let newcomer = join(server, &mut members, name);
+        let newcomer = connect(server, name, &open);
+        let newcomer = greet(&mut members, newcomer);
         clients.push(newcomer);
     }
     match clients.try_into() {
@@ -52,7 +63,15 @@ pub fn join_all<const N: usize>(lab: &Lab, server: &mut Server, names: [&str; N]
 /// Connects `name` to a chat whose `members` the server already relays to: the newcomer
 /// greets them, and each must receive the greeting.
 pub fn join(server: &mut Server, members: &mut [&mut Conn], name: &str) -> Conn {
-    let mut newcomer = connect(server, name);
+    let newcomer = connect(server, name, &|server: &Server, name: &str| {
+        server.connect(name)
+    });
+    greet(members, newcomer)
+}
+
+/// The newcomer greets `members`, and each must receive the greeting.
+fn greet(members: &mut [&mut Conn], mut newcomer: Conn) -> Conn {
+    let name = newcomer.name().to_string();
     let greeting = format!("{name} is here");
     newcomer.send_line(&greeting);
     let line = relayed(&newcomer, &greeting);

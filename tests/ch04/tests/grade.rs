@@ -15,6 +15,8 @@ mod chat_clients;
 mod cli;
 #[path = "../../ch03/scenarios/client.rs"]
 mod client;
+#[path = "../scenarios/deadline.rs"]
+mod deadline;
 #[path = "../scenarios/lines.rs"]
 mod lines;
 #[path = "../scenarios/stall.rs"]

@@ -18,5 +18,7 @@ mod client;
 mod leaving;
 #[path = "../scenarios/names.rs"]
 mod names;
+#[path = "../scenarios/notices.rs"]
+mod notices;
 #[path = "../scenarios/support.rs"]
 mod support;

@@ -24,5 +24,7 @@ mod leaving;
 mod login;
 #[path = "../../ch05/scenarios/names.rs"]
 mod names;
+#[path = "../../ch05/scenarios/notices.rs"]
+mod notices;
 #[path = "../../ch05/scenarios/support.rs"]
 mod support;

@@ -57,7 +57,11 @@ fn send(server: &mut Server, signal: Signal) -> Instant {
 /// Connects a client named `name` and has it choose that name; everyone in `room` (already
 /// named, in joining order) sees it join.
 fn join(server: &Server, room: &mut [Conn], name: &str) -> Conn {
-    let mut conn = server.connect(name);
+    join_on(server.connect(name), room, name)
+}
+
+/// [`join`] on a connection the caller opened.
+fn join_on(mut conn: Conn, room: &mut [Conn], name: &str) -> Conn {
     conn.expect_line("Enter username:");
     conn.send_line(name);
     let online: Vec<&str> = room.iter().map(Conn::name).chain([name]).collect();
@@ -399,4 +403,61 @@ fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
         took.as_millis()
     ));
     drop(room);
+}
+
+#[test]
+fn a_shutdown_with_four_stalled_readers_and_a_flooder_still_takes_under_2_s() {
+    let lab = Lab::at(&CH, PAGE, "A deadline for the whole shutdown");
+    let mut server = lab.start_server(&[]);
+    // Small receive buffers: once the flood stops, even a short notice finds them full.
+    let mut room = Vec::new();
+    for name in ["s1", "s2", "s3", "s4", "flood"] {
+        let conn = match name {
+            "flood" => server.connect(name),
+            _ => server.connect_with_receive_buffer(name, 4096),
+        };
+        let conn = join_on(conn, &mut room, name);
+        room.push(conn);
+    }
+    lab.step(format!(
+        "s1..s4: stop reading; flood: floods the room with 1000-byte lines until the server \
+         stops reading them for {} ms",
+        STALLED.as_millis()
+    ));
+    if let Err(why) = room[4].flood_until_stalled(STALLED, 256 << 20) {
+        lab.fail(
+            "the server gets stuck writing to the clients that stopped reading, and so stops \
+             reading the flood",
+            &why,
+        );
+    }
+    let sent = send(&mut server, SIGTERM);
+    lab.hint(
+        "a notice to a client that stopped reading cannot be delivered: give up on it. The \
+         notices need one deadline for all of them (a write stuck on one client must not hold \
+         up the others), and when it passes, shut every connection down, which makes a stuck \
+         write fail at once",
+    );
+    server.expect_stdout_line("shutting down");
+    server.expect_stdout_within(BOUND, "the line \"shutdown complete\"", |line| {
+        line == "shutdown complete"
+    });
+    let status = server.expect_exit(BOUND);
+    let took = sent.elapsed();
+    if status.code() != Some(0) || took > BOUND {
+        lab.fail(
+            &format!(
+                "the server exits with status 0 within {} ms of SIGTERM",
+                BOUND.as_millis()
+            ),
+            &format!("it ended with {status} after {} ms", took.as_millis()),
+        );
+    }
+    lab.step(format!(
+        "server: exited {} ms after SIGTERM",
+        took.as_millis()
+    ));
+    let mut flooder = room.pop().expect("the flooder joined last");
+    lab.section("The shutdown sequence");
+    expect_notice_then_close(&lab, &mut flooder, 0);
 }

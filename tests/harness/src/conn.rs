@@ -34,12 +34,23 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn connect(lab: Lab, name: &str, addr: SocketAddr, record: bool) -> Conn {
-        match TcpStream::connect_timeout(&addr, crate::timeout()) {
+    pub(crate) fn connect(
+        lab: Lab,
+        name: &str,
+        addr: SocketAddr,
+        record: bool,
+        receive_buffer: Option<usize>,
+    ) -> Conn {
+        match open(addr, receive_buffer) {
             Ok(stream) => {
                 let mut conn = Conn::new(lab, name, stream);
                 if record {
-                    conn.step(format!("connected to {addr}"));
+                    conn.step(match receive_buffer {
+                        None => format!("connected to {addr}"),
+                        Some(bytes) => {
+                            format!("connected to {addr} with a {bytes}-byte receive buffer")
+                        }
+                    });
                 } else {
                     conn.quiet();
                 }
@@ -355,6 +366,22 @@ impl Conn {
     pub fn stream(&self) -> &TcpStream {
         &self.stream
     }
+}
+
+/// Connects to `addr`, first shrinking the receive buffer (`SO_RCVBUF`) to `receive_buffer`
+/// bytes if asked: set before connecting, it also decides the window the handshake offers.
+fn open(addr: SocketAddr, receive_buffer: Option<usize>) -> std::io::Result<TcpStream> {
+    let Some(bytes) = receive_buffer else {
+        return TcpStream::connect_timeout(&addr, crate::timeout());
+    };
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_recv_buffer_size(bytes)?;
+    socket.connect_timeout(&addr.into(), crate::timeout())?;
+    Ok(socket.into())
 }
 
 /// Says what a failed read saw, for a report.

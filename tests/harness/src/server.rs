@@ -39,7 +39,20 @@ impl Server {
 
     /// Connects a test client named `name` ("A", "bob") to the server.
     pub fn connect(&self, name: &str) -> Conn {
-        Conn::connect(self.lab.clone(), name, self.addr, true)
+        Conn::connect(self.lab.clone(), name, self.addr, true, None)
+    }
+
+    /// Connects a client that records no steps (see [`Conn::quiet`]): for one of many clients
+    /// that come and go in a loop. Failures still report in full.
+    pub fn connect_quiet(&self, name: &str) -> Conn {
+        Conn::connect(self.lab.clone(), name, self.addr, false, None)
+    }
+
+    /// Connects like [`Server::connect`], with a receive buffer of about `bytes` (`SO_RCVBUF`),
+    /// as a client on a small device would have: once it stops reading, a server writing to it
+    /// finds the connection full sooner, and its kernel may still let bytes through in trickles.
+    pub fn connect_with_receive_buffer(&self, name: &str, bytes: usize) -> Conn {
+        Conn::connect(self.lab.clone(), name, self.addr, true, Some(bytes))
     }
 
     /// Connects `n` clients named `{prefix}0`, `{prefix}1`, ... one after another, recording
@@ -47,7 +60,15 @@ impl Server {
     /// not bury the transcript, and failures still report in full.
     pub fn connect_many(&self, prefix: &str, n: usize) -> Vec<Conn> {
         let conns = (0..n)
-            .map(|i| Conn::connect(self.lab.clone(), &format!("{prefix}{i}"), self.addr, false))
+            .map(|i| {
+                Conn::connect(
+                    self.lab.clone(),
+                    &format!("{prefix}{i}"),
+                    self.addr,
+                    false,
+                    None,
+                )
+            })
             .collect();
         self.lab.step(format!(
             "{prefix}0..{prefix}{}: {n} clients connected to {}",
