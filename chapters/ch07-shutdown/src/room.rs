@@ -3,27 +3,39 @@
 //!
 //! The list's lock is held only to add a client, remove one, or copy the list. Writing to
 //! clients happens after the lock is released, each client behind a lock of its own, so a
-//! client that stops reading can delay only the lines sent to it, and only for
-//! [`WRITE_TIMEOUT`].
+//! client that stops reading can delay only the lines sent to it, and only until one line's
+//! [`WRITE_TIMEOUT`] runs out: then it is disconnected. Joins and leaves are announced one at
+//! a time, in the order the room changed.
 
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// How long a write to one client may block before that client is disconnected.
+// Your code will also need some of: `std::sync::mpsc` and `std::thread`.
+
+/// How long one line may take to reach a client's kernel buffer, in total, before that client
+/// is disconnected: a deadline for the whole line, not a timeout per system call.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a shutdown waits for its notices to be written before it closes every connection
+/// anyway: the notice to a client that stopped reading is given up, so that the whole
+/// shutdown fits in 2 s.
+pub const NOTICE_DEADLINE: Duration = Duration::from_secs(1);
 
 /// One open connection, as every thread sees it: where lines to that client are written.
 pub struct Client {
     /// Where the client connects from (for the console).
     pub peer: SocketAddr,
-    /// The writing side of the client's socket. A lock of its own, so two senders' lines to
-    /// this client never interleave, and writing never needs the room's lock.
-    writer: Mutex<TcpStream>,
-    /// Set when a write failed or timed out, or the server closed the connection: nobody
-    /// writes to this client again.
+    /// A second handle on the client's socket (dup), for other threads to write to.
+    stream: TcpStream,
+    /// Whose turn it is to write to `stream`: a lock of its own, so two senders' lines to this
+    /// client never interleave, and writing never needs the room's lock. It guards the turn,
+    /// not the stream, so a shutdown can still cut a write that is stuck.
+    write_turn: Mutex<()>,
+    /// Set when a write failed or timed out, the client left, or the server is closing the
+    /// connection: nobody writes to this client again (but for the shutdown notice).
     dead: AtomicBool,
 }
 
@@ -49,6 +61,12 @@ pub enum JoinError {
 pub struct Room {
     /// The members, in joining order. Locked only to change or copy the list, never across I/O.
     members: Mutex<Vec<Arc<Member>>>,
+    /// Held while one join or leave is announced, from the change to the list until every
+    /// notice is written, so that announcements never overtake each other: otherwise a new
+    /// owner's `* x joined` could reach someone before the old owner's `* x left`. Chat lines
+    /// never take it, so a client that stops reading can hold up joins and leaves (for one
+    /// write deadline, then it is gone), but never the conversation.
+    announcing: Mutex<()>,
     /// Every open connection, named or not. Locked only to change or copy the list.
     clients: Mutex<Vec<Arc<Client>>>,
 }
@@ -59,6 +77,15 @@ impl Room {
         // A thread that panicked while holding this lock left the list whole: every change to
         // it is a single push or retain. So a poisoned lock is safe to go on using.
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the right to announce a join or a leave.
+    fn announcing(&self) -> MutexGuard<'_, ()> {
+        // Poisoned only if a thread panicked while announcing; the () it guards cannot be
+        // left half-changed.
+        self.announcing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Locks the list of connections (poisoning is harmless for the same reason).
@@ -74,11 +101,10 @@ impl Room {
         peer: SocketAddr,
     ) -> io::Result<Registration> {
         // A second handle on the same socket (dup), for other threads to write to.
-        let writer = stream.try_clone()?;
-        writer.set_write_timeout(Some(WRITE_TIMEOUT))?;
         let client = Arc::new(Client {
             peer,
-            writer: Mutex::new(writer),
+            stream: stream.try_clone()?,
+            write_turn: Mutex::new(()),
             dead: AtomicBool::new(false),
         });
         self.clients().push(Arc::clone(&client));
@@ -89,20 +115,18 @@ impl Room {
     }
 
     /// Sends `notice` to every open connection as the last line it will get, then shuts each
-    /// one down. Shutting a socket down wakes the thread blocked reading it, which then leaves
-    /// as on any disconnect.
+    /// one down, within [`NOTICE_DEADLINE`] however many clients have stopped reading. Shutting
+    /// a socket down wakes the thread blocked reading it, which then leaves as on any
+    /// disconnect.
     pub fn close_all(&self, notice: &str) {
-        // Copy the list and release its lock: the writes below may block (up to the write
-        // timeout, for a client that stopped reading).
-        let clients = self.clients().clone();
-        // Everyone hears the notice before anyone is closed, and nothing after it: closing
-        // alice first would otherwise send `* alice left` to the others ahead of the notice.
-        for client in &clients {
-            client.send_last(notice);
-        }
-        for client in &clients {
-            client.close();
-        }
+        // TODO(ch07): Tell every open connection `notice` and then close it. The contract:
+        // the notice is the last line each client gets (nobody hears `* NAME left` before it);
+        // every client that is reading gets it; a client that stopped reading costs at most
+        // `NOTICE_DEADLINE` in all, however many there are; and when this returns, every
+        // connection is shut down, so each connection's thread wakes from its read.
+        // Book: A deadline for the whole shutdown.
+        let _ = (notice, self.clients(), NOTICE_DEADLINE, Client::send_last, Client::close);
+        todo!("ch07: notify every client, then close them all (book: A deadline for the whole shutdown)")
     }
 
     /// The names online, in joining order, as `alice, bob`.
@@ -122,14 +146,12 @@ impl Room {
             name: name.to_string(),
             client: Arc::clone(client),
         });
-        // Hold the newcomer's own writer until its welcome is written, so that no broadcast
+        // Hold the newcomer's turn to write until its welcome is written, so that no broadcast
         // can reach it first.
-        let writer = client.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        // The console's `joined`/`left` and `online:` lines must come out in the order the
-        // room changed, or it reads `online: nobody` before someone else's leaving. So take
-        // the console before the room and write to it after the room's lock is released: the
-        // room is never locked across I/O, yet no other change can print in between.
-        let mut console = io::stdout().lock();
+        let turn = client.write_turn();
+        // One announcement at a time: the console's lines and everyone's notices come out in
+        // the order the room changed. The list itself is locked only for the change below.
+        let announcing = self.announcing();
         let (online, others) = {
             let mut members = self.members();
             // Check and claim under one lock: two clients asking for the same name at the
@@ -144,13 +166,12 @@ impl Room {
             members.push(Arc::clone(&member));
             (online_names(&members), others)
         };
-        // A console that is gone (stdout closed) must not take the server down: no println!.
-        let _ = writeln!(console, "joined {name} from {}", client.peer);
-        let _ = writeln!(console, "online: {online}");
-        drop(console);
-        client.write_locked(&writer, &format!("welcome {name}! online: {online}"));
-        drop(writer);
+        // One console write for both lines, so no other thread's line comes in between.
+        say!("joined {name} from {}\nonline: {online}", client.peer);
+        client.write_in_turn(&turn, &format!("welcome {name}! online: {online}"));
+        drop(turn);
         send_to(&others, &format!("* {name} joined"));
+        drop(announcing);
         Ok(Membership {
             room: Arc::clone(self),
             member,
@@ -188,63 +209,100 @@ fn online_names(members: &[Arc<Member>]) -> String {
 }
 
 impl Client {
-    /// Writes `line` and a newline to this client. A client whose write fails, or blocks for
-    /// [`WRITE_TIMEOUT`] because it stopped reading, is disconnected; returns false then.
+    /// Waits for the turn to write to this client.
+    fn write_turn(&self) -> MutexGuard<'_, ()> {
+        self.write_turn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes `line` and a newline to this client. A client whose write fails, or that cannot
+    /// take the line within [`WRITE_TIMEOUT`] because it stopped reading, is disconnected;
+    /// returns false then.
     pub fn send(&self, line: &str) -> bool {
         if self.dead.load(Ordering::Acquire) {
             return false;
         }
-        let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        self.write_locked(&writer, line)
+        let turn = self.write_turn();
+        self.write_in_turn(&turn, line)
     }
 
-    /// [`Member::send`], for a caller that already holds this member's writer.
-    fn write_locked(&self, writer: &TcpStream, line: &str) -> bool {
-        // Checked under the lock: another sender may have given up on this client while we
+    /// [`Client::send`], for a caller whose turn it is already: `_turn` proves it.
+    fn write_in_turn(&self, _turn: &MutexGuard<'_, ()>, line: &str) -> bool {
+        // Checked in our turn: another sender may have given up on this client while we
         // waited for it.
         if self.dead.load(Ordering::Acquire) {
             return false;
         }
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
-        match (&*writer).write_all(&bytes) {
+        match write_line_by(&self.stream, line, Instant::now() + WRITE_TIMEOUT) {
             Ok(()) => true,
             Err(err) => {
                 self.dead.store(true, Ordering::Release);
-                let cause = match err.kind() {
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
-                        "it took no data for {} s (not reading?)",
+                // A client that has gone (a reset, a broken pipe) is not news: its own thread
+                // sees the same and says it left. One that stopped reading is.
+                if err.kind() == ErrorKind::TimedOut {
+                    say_err!(
+                        "error: writing to {}: it could not take a line within {} s (not \
+                         reading?); disconnecting it",
+                        self.peer,
                         WRITE_TIMEOUT.as_secs()
-                    ),
-                    _ => err.to_string(),
-                };
-                say_err!("error: writing to {}: {cause}; disconnecting it", self.peer);
+                    );
+                }
                 // Shutting the socket down wakes the client's own thread from read(), and
                 // that thread then leaves the room as on any other disconnect.
-                let _ = writer.shutdown(Shutdown::Both);
+                let _ = self.stream.shutdown(Shutdown::Both);
                 false
             }
         }
     }
 
-    /// Writes `line` as the last line this client gets: nothing is written to it afterwards.
-    fn send_last(&self, line: &str) {
-        let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        self.write_locked(&writer, line);
-        self.dead.store(true, Ordering::Release);
+    /// Writes `line` as the last line this client gets, giving up at `deadline`.
+    fn send_last(&self, line: &str, deadline: Instant) {
+        let _turn = self.write_turn();
+        let _ = write_line_by(&self.stream, line, deadline);
     }
 
-    /// Marks the connection closed and shuts the socket down in both directions.
+    /// Marks the connection closed and shuts the socket down in both directions, without
+    /// waiting for the turn to write: a write stuck on a client that stopped reading fails at
+    /// once.
     fn close(&self) {
-        // TODO(ch07): Set `dead` (`Ordering::Release`), so nobody writes to this client again,
-        // then lock `writer` (so no line is cut in half) and `shutdown(Shutdown::Both)` the
-        // socket, ignoring errors. Shutting down, unlike dropping our handle, reaches the one
-        // socket behind every handle: the connection's thread, blocked in `read`, wakes with end
-        // of file. Book: Closing connections to wake readers.
-        let _ = (&self.dead, &self.writer);
+        // TODO(ch07): Mark the connection closed and shut its socket down in both directions,
+        // without waiting for a write in progress: a write stuck on a client that stopped
+        // reading must fail at once. Book: Closing connections to wake readers.
+        let _ = (&self.dead, &self.stream);
         todo!("ch07: shut this connection down (book: Closing connections to wake readers)")
     }
+}
+
+/// Writes `line` and a newline to `stream`, or fails with `TimedOut` once `deadline` passed.
+///
+/// A socket's write timeout (`SO_SNDTIMEO`) bounds one `write` call, and a call that hands the
+/// kernel even one byte returns as a success: with the timeout alone, a client that takes a
+/// few bytes every second could stretch one `write_all` for ever. So the time left until the
+/// deadline is set again before every call.
+fn write_line_by(mut stream: &TcpStream, line: &str, deadline: Instant) -> io::Result<()> {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    let mut rest = &bytes[..];
+    while !rest.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(rest) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => rest = &rest[n..],
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            // Blocked for all the time left: Unix reports it as WouldBlock (EAGAIN).
+            Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// A connection's entry in the room's list of connections; dropping it removes the entry.
@@ -285,9 +343,13 @@ impl Membership {
 
 impl Drop for Membership {
     fn drop(&mut self) {
+        // Nobody writes to a client that has left (a sender may still hold a copy of the list).
+        self.member.client.dead.store(true, Ordering::Release);
         // As with joining: those still here at the moment of leaving hear about it, nobody
-        // who comes later; and the console before the room, so its lines keep the room's order.
-        let mut console = io::stdout().lock();
+        // who comes later, and no announcement can come in between. The name is free as soon
+        // as the list's lock is released, but whoever takes it next announces that only after
+        // this leaving has been announced to everyone.
+        let announcing = self.room.announcing();
         let (online, others) = {
             let mut members = self.room.members();
             members.retain(|member| !Arc::ptr_eq(member, &self.member));
@@ -296,10 +358,9 @@ impl Drop for Membership {
         let name = &self.member.name;
         let peer = self.member.client.peer;
         // `drop` may run while a panic unwinds, when a second panic would abort the whole
-        // server: so no println! here (it panics if standard output is gone).
-        let _ = writeln!(console, "left {name} ({peer})");
-        let _ = writeln!(console, "online: {online}");
-        drop(console);
+        // server: say! never panics (println! does when standard output is gone).
+        say!("left {name} ({peer})\nonline: {online}");
         send_to(&others, &format!("* {name} left"));
+        drop(announcing);
     }
 }
