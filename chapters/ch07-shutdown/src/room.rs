@@ -125,8 +125,16 @@ impl Room {
         // `NOTICE_DEADLINE` in all, however many there are; and when this returns, every
         // connection is shut down, so each connection's thread wakes from its read.
         // Book: A deadline for the whole shutdown.
-        let _ = (notice, self.clients(), NOTICE_DEADLINE, Client::send_last, Client::close);
-        todo!("ch07: notify every client, then close them all (book: A deadline for the whole shutdown)")
+        let _ = (
+            notice,
+            self.clients(),
+            NOTICE_DEADLINE,
+            Client::send_last,
+            Client::close,
+        );
+        todo!(
+            "ch07: notify every client, then close them all (book: A deadline for the whole shutdown)"
+        )
     }
 
     /// The names online, in joining order, as `alice, bob`.

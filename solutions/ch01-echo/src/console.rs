@@ -8,6 +8,7 @@
 use std::fmt;
 use std::io::Write;
 
+// ANCHOR: say
 /// Prints a console line on standard output, like `println!`, but never panics.
 macro_rules! say {
     ($($arg:tt)*) => {
@@ -27,3 +28,4 @@ macro_rules! say_err {
 pub fn line(out: &mut impl Write, text: fmt::Arguments<'_>) {
     let _ = writeln!(out, "{text}");
 }
+// ANCHOR_END: say

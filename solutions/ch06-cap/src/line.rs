@@ -43,11 +43,20 @@ pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Lin
 // ANCHOR_END: read_line
 
 // ANCHOR: sanitize
+/// The Unicode bidirectional controls: the marks (U+200E, U+200F), the embeddings and
+/// overrides (U+202A to U+202E) and the isolates (U+2066 to U+2069). They print nothing and are
+/// not `char::is_control`, yet they reorder how the rest of a line is displayed.
+pub const BIDI_CONTROLS: [char; 11] = [
+    '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
+    '\u{2067}', '\u{2068}', '\u{2069}',
+];
+
 /// Removes control characters other than tab, so that nobody can send terminal escape
-/// sequences (colours, cursor moves, a cleared screen) to someone else's terminal.
+/// sequences (colours, cursor moves, a cleared screen) to someone else's terminal, and the
+/// bidirectional controls, so that nobody can reorder what someone else's screen shows.
 pub fn sanitize(text: &str) -> String {
     text.chars()
-        .filter(|&c| c == '\t' || !c.is_control())
+        .filter(|&c| c == '\t' || !(c.is_control() || BIDI_CONTROLS.contains(&c)))
         .collect()
 }
 // ANCHOR_END: sanitize
@@ -101,5 +110,15 @@ mod tests {
     fn sanitize_removes_escape_sequences_but_keeps_tabs_and_text() {
         assert_eq!(sanitize("\x1b[31mred\x1b[0m\there\x07"), "[31mred[0m\there");
         assert_eq!(sanitize("héllo wörld"), "héllo wörld");
+    }
+
+    #[test]
+    fn sanitize_removes_bidirectional_controls() {
+        // "Trojan Source": U+202E makes a terminal show the rest of the line reversed.
+        assert_eq!(sanitize("abc\u{202E}fed\u{202C} ok"), "abcfed ok");
+        let every_one: String = BIDI_CONTROLS.iter().collect();
+        assert_eq!(sanitize(&format!("a{every_one}b")), "ab");
+        // Right-to-left text itself is not a control: it stays.
+        assert_eq!(sanitize("שלום and سلام"), "שלום and سلام");
     }
 }

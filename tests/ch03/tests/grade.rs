@@ -11,6 +11,8 @@ static CH: Chapter = harness::chapter!("ch03", "ch03-client");
 mod cli;
 #[path = "../scenarios/client.rs"]
 mod client;
+#[path = "../scenarios/client_cli.rs"]
+mod client_cli;
 #[path = "../scenarios/client_echo.rs"]
 mod client_echo;
 #[path = "../../ch01/scenarios/echo.rs"]

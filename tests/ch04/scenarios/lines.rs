@@ -1,5 +1,6 @@
 //! Bounded lines and clean text: the 1024-byte limit (counted in bytes, enforced before the
-//! newline arrives), `\r\n` endings, lossy UTF-8, control characters, and blank lines.
+//! newline arrives), `\r\n` endings, lossy UTF-8, control characters, bidirectional controls,
+//! and blank lines.
 
 use std::time::Duration;
 
@@ -95,6 +96,25 @@ fn control_characters_are_removed_from_relayed_text() {
         "\x1b[31mred\x1b[0m \x1b[2Jbell\x07 a\rb del\x7f csi\u{9b}2J tab\tok\n".as_bytes(),
     );
     b.expect_line(&relayed(&a, "[31mred[0m [2Jbell ab del csi2J tab\tok"));
+}
+
+#[test]
+fn bidirectional_controls_are_removed_from_relayed_text() {
+    let lab = Lab::at(&CH, PAGE, SECTION);
+    lab.hint(
+        "the bidirectional controls are not `char::is_control`: drop the `BIDI_CONTROLS` too \
+         (U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), or another user's screen shows \
+         the line reordered",
+    );
+    let mut server = lab.start_server(&[]);
+    let [mut a, mut b] = join_all(&lab, &mut server, ["A", "B"]);
+    // U+202E shows what follows it reversed ("Trojan Source"): B would read "pay 1000 now".
+    // Every bidirectional control goes; right-to-left letters are text, and stay.
+    a.send_line(
+        "pay \u{202E}0001\u{202C} now \u{200E}\u{200F}\u{202A}\u{202B}\u{202D}\u{2066}\u{2067}\
+         \u{2068}\u{2069}\u{5e9}\u{5dc}\u{5d5}\u{5dd}",
+    );
+    b.expect_line(&relayed(&a, "pay 0001 now \u{5e9}\u{5dc}\u{5d5}\u{5dd}"));
 }
 
 #[test]

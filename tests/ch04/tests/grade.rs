@@ -15,6 +15,8 @@ mod chat_clients;
 mod cli;
 #[path = "../../ch03/scenarios/client.rs"]
 mod client;
+#[path = "../../ch03/scenarios/client_cli.rs"]
+mod client_cli;
 #[path = "../scenarios/deadline.rs"]
 mod deadline;
 #[path = "../scenarios/lines.rs"]

@@ -75,11 +75,16 @@ fn an_unknown_command_is_answered_with_an_error_to_the_asker_only() {
 #[test]
 fn relayed_lines_lose_their_control_characters_but_keep_tabs() {
     let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
-    lab.hint("keep chapter 4's clean-up: remove control characters other than tab before relaying");
+    lab.hint(
+        "keep chapter 4's clean-up: remove control characters other than tab, and the \
+         bidirectional controls, before relaying",
+    );
     let server = lab.start_server(&[]);
     let (mut alice, mut bob) = support::alice_and_bob(&server);
     alice.send_line("\x1b[31mred\x1b[0m\tand\x07 a\rbell");
     bob.expect_line("[alice] [31mred[0m\tand abell");
+    alice.send_line("pay \u{202E}0001\u{202C} now \u{2067}isolated\u{2069}");
+    bob.expect_line("[alice] pay 0001 now isolated");
 }
 
 #[test]

@@ -14,6 +14,8 @@ mod chat;
 mod cli;
 #[path = "../scenarios/client.rs"]
 mod client;
+#[path = "../../ch03/scenarios/client_cli.rs"]
+mod client_cli;
 #[path = "../scenarios/leaving.rs"]
 mod leaving;
 #[path = "../scenarios/names.rs"]

@@ -16,6 +16,8 @@ mod chat;
 mod cli;
 #[path = "../../ch05/scenarios/client.rs"]
 mod client;
+#[path = "../../ch03/scenarios/client_cli.rs"]
+mod client_cli;
 #[path = "../scenarios/client_full.rs"]
 mod client_full;
 #[path = "../../ch05/scenarios/leaving.rs"]

@@ -9,6 +9,8 @@
 //!   arrived, the processes' output so far, and the book section to read.
 //! - [`Lab::start_server`] starts the chapter's server on `--addr 127.0.0.1:0` and reads the
 //!   port from its first line (`listening on HOST:PORT`): no fixed ports, no sleeps.
+//!   [`Lab::start_server_then_close_console`] then closes the server's standard output, as
+//!   `server | head -1` does, for testing that a lost console stops nothing.
 //! - [`Conn`] is a TCP client (or, from [`ScriptedServer`], the server side of a connection)
 //!   whose every read has a deadline.
 //! - [`Process`] is a child process whose output is drained into a log (a dropped pipe would
@@ -190,6 +192,17 @@ impl Lab {
         let mut all = vec!["--addr", "127.0.0.1:0"];
         all.extend_from_slice(args);
         Server::start(self.clone(), &all)
+    }
+
+    /// Like [`Lab::start_server`], then closes the server's console: once its `listening on`
+    /// line is read, the test closes the read end of the server's standard output, as
+    /// `server | head -1` does. Every later console line then fails with `EPIPE`: `println!`
+    /// panics on it, a best-effort console ignores it. The server's standard error is still
+    /// read, so a panic shows in the report.
+    pub fn start_server_then_close_console(&self, args: &[&str]) -> Server {
+        let mut all = vec!["--addr", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Server::start_then_close_console(self.clone(), &all)
     }
 
     /// Starts the server with exactly `args` (which must make it listen on a free loopback

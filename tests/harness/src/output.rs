@@ -3,7 +3,9 @@
 //!
 //! Draining matters: if nobody reads a child's pipe, the pipe fills (or, once the reader is
 //! dropped, breaks) and the child's next `println!` blocks or fails. Two threads per child read
-//! until end of file, which is also how the log learns that the child has exited.
+//! until end of file, which is also how the log learns that the child has exited. A test that
+//! wants the pipe to break on purpose (`server | head -1`) drains a stream for a given number
+//! of lines only, then closes its read end.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -27,11 +29,19 @@ impl Source {
     }
 }
 
-/// Lines received so far, and how many of the streams are still open.
+/// Lines received so far, and which of the streams are still being read.
 #[derive(Default)]
 struct Lines {
     lines: Vec<(Source, String)>,
-    open_streams: usize,
+    /// Indexed by `Source as usize`: true from the start of a drain until its stream reached
+    /// end of file or the test closed it.
+    open: [bool; 2],
+}
+
+impl Lines {
+    fn all_closed(&self) -> bool {
+        !self.open.iter().any(|&open| open)
+    }
 }
 
 /// The shared log; the drain threads append, tests wait with a deadline.
@@ -44,7 +54,8 @@ pub(crate) struct OutputLog {
 /// Why a wait ended without a matching line.
 pub(crate) enum WaitEnd {
     TimedOut,
-    /// Every stream reached end of file: the process has exited (or closed its output).
+    /// No stream is being read any more: the process has exited (or closed its output, or the
+    /// test closed it).
     Closed,
 }
 
@@ -55,12 +66,25 @@ impl OutputLog {
 
     /// Starts a thread that copies `stream` into the log until end of file.
     pub(crate) fn drain(self: &Arc<Self>, source: Source, stream: impl Read + Send + 'static) {
-        self.lock().open_streams += 1;
+        self.drain_lines(source, stream, usize::MAX);
+    }
+
+    /// Starts a thread that copies the first `limit` lines of `stream` into the log, then
+    /// drops the stream: for a pipe, that closes its read end, and the child's next write to it
+    /// fails with `EPIPE`, as when the reader is `head -1`. Anything the child wrote after
+    /// those lines, in the same read, is discarded.
+    pub(crate) fn drain_lines(
+        self: &Arc<Self>,
+        source: Source,
+        stream: impl Read + Send + 'static,
+        limit: usize,
+    ) {
+        self.lock().open[source as usize] = true;
         let log = Arc::clone(self);
         thread::spawn(move || {
             let mut reader = BufReader::new(stream);
             let mut buf = Vec::new();
-            loop {
+            for _ in 0..limit {
                 buf.clear();
                 match reader.read_until(b'\n', &mut buf) {
                     Ok(0) | Err(_) => break,
@@ -72,7 +96,10 @@ impl OutputLog {
                     }
                 }
             }
-            log.lock().open_streams -= 1;
+            // Close the stream (a pipe's read end) before saying so: a test that waited for
+            // that knows the child's next write to it fails.
+            drop(reader);
+            log.lock().open[source as usize] = false;
             log.changed.notify_all();
         });
     }
@@ -96,7 +123,7 @@ impl OutputLog {
                 }
                 next += 1;
             }
-            if lines.open_streams == 0 {
+            if lines.all_closed() {
                 return Err(WaitEnd::Closed);
             }
             let now = Instant::now();
@@ -113,8 +140,18 @@ impl OutputLog {
 
     /// Waits until every stream has reached end of file; false if the deadline came first.
     pub(crate) fn wait_closed(&self, deadline: Instant) -> bool {
+        self.wait_until(deadline, Lines::all_closed)
+    }
+
+    /// Waits until `source` is no longer read (end of file, or closed after its lines); false
+    /// if the deadline came first.
+    pub(crate) fn wait_stream_closed(&self, source: Source, deadline: Instant) -> bool {
+        self.wait_until(deadline, |lines| !lines.open[source as usize])
+    }
+
+    fn wait_until(&self, deadline: Instant, done: impl Fn(&Lines) -> bool) -> bool {
         let mut lines = self.lock();
-        while lines.open_streams > 0 {
+        while !done(&lines) {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -130,7 +167,7 @@ impl OutputLog {
 
     /// Whether every stream has reached end of file.
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().open_streams == 0
+        self.lock().all_closed()
     }
 
     /// Every line so far, for a transcript.

@@ -24,6 +24,20 @@ pub struct Process {
 impl Process {
     /// Starts `program` with `args`, stdin piped, both output streams drained.
     pub(crate) fn spawn(lab: Lab, name: &str, program: &str, args: &[String]) -> Process {
+        Process::spawn_reading(lab, name, program, args, usize::MAX)
+    }
+
+    /// Like [`Process::spawn`], but only the first `stdout_lines` lines of standard output are
+    /// read; then the test closes its end of that pipe, and the child's next write to standard
+    /// output fails with `EPIPE` (Rust ignores `SIGPIPE`, so the write returns an error instead
+    /// of killing the child). Standard error is drained as usual.
+    pub(crate) fn spawn_reading(
+        lab: Lab,
+        name: &str,
+        program: &str,
+        args: &[String],
+        stdout_lines: usize,
+    ) -> Process {
         let mut command = Command::new(program);
         command
             .args(args)
@@ -42,9 +56,10 @@ impl Process {
             ),
         };
         let log = Arc::new(OutputLog::default());
-        log.drain(
+        log.drain_lines(
             Source::Stdout,
             child.stdout.take().expect("stdout is piped"),
+            stdout_lines,
         );
         log.drain(
             Source::Stderr,
@@ -199,6 +214,17 @@ impl Process {
                 &format!("kill failed: {err}"),
             );
         }
+    }
+
+    /// Fails unless the process is still running (it has not exited, for whatever reason).
+    pub fn expect_running(&mut self) {
+        if let Some(status) = self.wait_exit(Duration::ZERO) {
+            self.lab.fail(
+                &format!("{} is still running", self.name),
+                &format!("it has exited ({})", describe_status(Some(status))),
+            );
+        }
+        self.lab.step(format!("{}: still running", self.name));
     }
 
     /// Waits for the process to exit within `within` and returns its status; fails if it is

@@ -21,8 +21,36 @@ pub struct Server {
 
 impl Server {
     pub(crate) fn start(lab: Lab, args: &[&str]) -> Server {
+        Server::start_reading(lab, args, usize::MAX)
+    }
+
+    /// Starts the server, reads its `listening on` line, then closes the read end of its
+    /// standard output, as `server | head -1` does once `head` has its line and exits.
+    pub(crate) fn start_then_close_console(lab: Lab, args: &[&str]) -> Server {
+        let server = Server::start_reading(lab, args, 1);
+        let closed = server
+            .process
+            .log
+            .wait_stream_closed(Source::Stdout, Instant::now() + STARTUP);
+        if !closed {
+            // The drain thread closes the pipe right after the first line; only a machine
+            // too loaded to schedule it gets here.
+            server.lab.fail(
+                "the test closes the server's standard output after its first line",
+                &format!("it was still open after {} ms", STARTUP.as_millis()),
+            );
+        }
+        server.lab.step(
+            "test: closed the server's standard output after that line, as `server | head -1` \
+             does: every later console line fails with EPIPE (`Broken pipe`)",
+        );
+        server
+    }
+
+    fn start_reading(lab: Lab, args: &[&str], stdout_lines: usize) -> Server {
         let all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-        let mut process = Process::spawn(lab.clone(), "server", lab.chapter().bin, &all);
+        let bin = lab.chapter().bin;
+        let mut process = Process::spawn_reading(lab.clone(), "server", bin, &all, stdout_lines);
         let addr = read_listening_line(&lab, &mut process);
         Server { process, addr, lab }
     }
