@@ -147,7 +147,13 @@ fn serve(
                 let registration = match room.register(&stream, peer) {
                     Ok(registration) => registration,
                     Err(err) => {
-                        say_err!("error: setting up {peer}: {err}");
+                        // Most likely out of file descriptors (EMFILE): the accept took the
+                        // last one and the dup found none. Treat it as a failed accept: say
+                        // so, tell the client, and pause before accepting again.
+                        say_err!("error: setting up {peer}: {err}; refusing it for now");
+                        let _ = (&stream).write_all(b"error: server is busy, try again later\n");
+                        drop(stream);
+                        thread::sleep(ACCEPT_RETRY_DELAY);
                         continue;
                     }
                 };

@@ -35,6 +35,9 @@ mod notices;
 mod support;
 
 #[cfg(unix)]
+#[path = "../scenarios/descriptors.rs"]
+mod descriptors;
+#[cfg(unix)]
 #[path = "../scenarios/shutdown.rs"]
 mod shutdown;
 

@@ -205,6 +205,14 @@ impl Lab {
         Server::start_then_close_console(self.clone(), &all)
     }
 
+    /// Like [`Lab::start_server`], with the server allowed at most `limit` open file
+    /// descriptors (`RLIMIT_NOFILE`, as `ulimit -n` sets; Unix only): for running out of them.
+    pub fn start_server_with_fd_limit(&self, args: &[&str], limit: u64) -> Server {
+        let mut all = vec!["--addr", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Server::start_with_fd_limit(self.clone(), &all, limit)
+    }
+
     /// Starts the server with exactly `args` (which must make it listen on a free loopback
     /// port), for testing the command line itself: `["server", "--addr", "127.0.0.1:0"]`.
     pub fn start_server_with(&self, args: &[&str]) -> Server {

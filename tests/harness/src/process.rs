@@ -24,19 +24,21 @@ pub struct Process {
 impl Process {
     /// Starts `program` with `args`, stdin piped, both output streams drained.
     pub(crate) fn spawn(lab: Lab, name: &str, program: &str, args: &[String]) -> Process {
-        Process::spawn_reading(lab, name, program, args, usize::MAX)
+        Process::spawn_reading(lab, name, program, args, usize::MAX, None)
     }
 
     /// Like [`Process::spawn`], but only the first `stdout_lines` lines of standard output are
     /// read; then the test closes its end of that pipe, and the child's next write to standard
     /// output fails with `EPIPE` (Rust ignores `SIGPIPE`, so the write returns an error instead
-    /// of killing the child). Standard error is drained as usual.
+    /// of killing the child). Standard error is drained as usual. With `fd_limit`, the child may
+    /// open at most that many file descriptors (`RLIMIT_NOFILE`, Unix only).
     pub(crate) fn spawn_reading(
         lab: Lab,
         name: &str,
         program: &str,
         args: &[String],
         stdout_lines: usize,
+        fd_limit: Option<u64>,
     ) -> Process {
         let mut command = Command::new(program);
         command
@@ -47,7 +49,11 @@ impl Process {
             // A learner's panic should show where it happened, not a backtrace.
             .env("RUST_BACKTRACE", "0");
         die_with_parent(&mut command);
-        let shown = format!("`{} {}`", short_name(program), args.join(" "));
+        let mut shown = format!("`{} {}`", short_name(program), args.join(" "));
+        if let Some(limit) = fd_limit {
+            limit_descriptors(&mut command, limit);
+            shown = format!("{shown} with at most {limit} open file descriptors");
+        }
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(err) => lab.fail(
@@ -337,3 +343,26 @@ fn die_with_parent(command: &mut Command) {
 
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_command: &mut Command) {}
+
+/// Lets the child open at most `limit` file descriptors, as `ulimit -n` would.
+#[cfg(unix)]
+fn limit_descriptors(command: &mut Command, limit: u64) {
+    use std::os::unix::process::CommandExt;
+    let limit = libc::rlimit {
+        rlim_cur: limit as libc::rlim_t,
+        rlim_max: limit as libc::rlim_t,
+    };
+    // SAFETY: the closure runs between fork and exec and only calls setrlimit(2), which is
+    // async-signal-safe; it allocates nothing and touches no locks.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn limit_descriptors(_command: &mut Command, _limit: u64) {}

@@ -21,13 +21,18 @@ pub struct Server {
 
 impl Server {
     pub(crate) fn start(lab: Lab, args: &[&str]) -> Server {
-        Server::start_reading(lab, args, usize::MAX)
+        Server::start_reading(lab, args, usize::MAX, None)
+    }
+
+    /// Starts the server allowed at most `limit` open file descriptors.
+    pub(crate) fn start_with_fd_limit(lab: Lab, args: &[&str], limit: u64) -> Server {
+        Server::start_reading(lab, args, usize::MAX, Some(limit))
     }
 
     /// Starts the server, reads its `listening on` line, then closes the read end of its
     /// standard output, as `server | head -1` does once `head` has its line and exits.
     pub(crate) fn start_then_close_console(lab: Lab, args: &[&str]) -> Server {
-        let server = Server::start_reading(lab, args, 1);
+        let server = Server::start_reading(lab, args, 1, None);
         let closed = server
             .process
             .log
@@ -47,10 +52,16 @@ impl Server {
         server
     }
 
-    fn start_reading(lab: Lab, args: &[&str], stdout_lines: usize) -> Server {
+    fn start_reading(
+        lab: Lab,
+        args: &[&str],
+        stdout_lines: usize,
+        fd_limit: Option<u64>,
+    ) -> Server {
         let all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
         let bin = lab.chapter().bin;
-        let mut process = Process::spawn_reading(lab.clone(), "server", bin, &all, stdout_lines);
+        let mut process =
+            Process::spawn_reading(lab.clone(), "server", bin, &all, stdout_lines, fd_limit);
         let addr = read_listening_line(&lab, &mut process);
         Server { process, addr, lab }
     }
