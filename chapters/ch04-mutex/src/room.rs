@@ -2,19 +2,20 @@
 //!
 //! The list's lock is held only to add a client, remove one, or copy the list. Writing to
 //! clients happens after the lock is released, each client behind a lock of its own, so a
-//! client that stops reading can delay only the lines sent to it, and only for
-//! [`WRITE_TIMEOUT`].
+//! client that stops reading can delay only the lines sent to it, and only until one line's
+//! [`WRITE_TIMEOUT`] runs out: then it is disconnected.
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-// Your code will also need some of: `std::io::{ErrorKind, Write}`, `std::net::Shutdown`,
+// Your code will also need some of: `std::io::ErrorKind`, `std::net::Shutdown`,
 // `std::sync::atomic::Ordering` and `std::sync::PoisonError`.
 
-/// How long a write to one client may block before that client is disconnected.
+/// How long one line may take to reach a client's kernel buffer, in total, before that client
+/// is disconnected: a deadline for the whole line, not a timeout per system call.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One connected client, as every thread sees it.
@@ -50,12 +51,10 @@ impl Room {
     /// Adds the client on `stream` to the room. It stays a member until the returned
     /// [`Membership`] is dropped.
     pub fn join(self: &Arc<Self>, stream: &TcpStream, peer: SocketAddr) -> io::Result<Membership> {
-        // TODO(ch04): Make the member's writer, a second handle on the client's socket
-        // (`stream.try_clone()?`), with a write timeout of `WRITE_TIMEOUT`
-        // (`set_write_timeout`), so that a client that stops reading cannot hold up a sender
-        // for longer. Put it in a new `Arc<Member>` (in a `Mutex`; `dead` starts false), push a
-        // clone of that `Arc` onto the list (`self.members()`), and return a `Membership` with
-        // `Arc::clone(self)` and the member. Book: Arc and Mutex.
+        // TODO(ch04): Add this client to the shared list, with a second handle on its socket
+        // for other threads to write to, and return the guard that keeps it there. If that
+        // handle cannot be made (out of file descriptors), tell the client (`refuse_busy`)
+        // and return the error. Book: Arc and Mutex.
         let _ = (stream, peer, Self::members);
         todo!("ch04: add a client to the shared list (book: Arc and Mutex)")
     }
@@ -76,17 +75,32 @@ impl Member {
     /// Writes `line` and a newline to this client. A client whose write fails, or blocks for
     /// [`WRITE_TIMEOUT`] because it stopped reading, is disconnected; returns false then.
     pub fn send(&self, line: &str) -> bool {
-        // TODO(ch04): Return false if `dead` is set. Put `line` and its `\n` in one buffer, lock
-        // `writer` (surviving poisoning, as in `Room::members`), check `dead` again under the
-        // lock (another sender may have given up on this client meanwhile), and write the
-        // buffer with ONE `write_all`, so lines from two senders never interleave. If the write
-        // fails or times out (`ErrorKind::WouldBlock` or `TimedOut`): set `dead`, print
-        // `error: writing to PEER: <cause>; disconnecting it` on standard error, shut the socket
-        // down (`Shutdown::Both`, which wakes the client's own thread from `read`), and return
-        // false. Book: Data races and why Rust refuses them.
-        let _ = (&self.writer, &self.dead, line);
+        // TODO(ch04): Write `line` and its newline to this client, whole: lines from two
+        // senders never interleave. The whole line gets one deadline, `WRITE_TIMEOUT` from now
+        // (`write_all_by`), not a timeout per system call. A client whose write fails or misses
+        // the deadline is disconnected for good (nobody writes to it again, and its own thread
+        // wakes from `read`); one that missed the deadline is logged as `error: writing to
+        // PEER: ...; disconnecting it`. Book: Data races and why Rust refuses them; A deadline,
+        // not a timeout.
+        let _ = (&self.writer, &self.dead, line, write_all_by);
         todo!("ch04: write one line to this client (book: Data races and why Rust refuses them)")
     }
+}
+
+/// Tells a client the server cannot take it now (for example, out of file descriptors).
+pub fn refuse_busy(mut stream: &TcpStream) {
+    let _ = stream.write_all(b"error: server is busy, try again later\n");
+}
+
+/// Writes all of `bytes` to `stream`, or fails with `TimedOut` once `deadline` has passed,
+/// however many system calls it takes and however slowly the client takes the bytes.
+fn write_all_by(stream: &TcpStream, bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    // TODO(ch04): A socket's write timeout bounds ONE system call, and a call that hands the
+    // kernel a single byte returns as a success: so `write_all` with a write timeout does not
+    // bound the line. Make the deadline hold across every partial write. Book: A deadline, not
+    // a timeout.
+    let _ = (stream, bytes, deadline);
+    todo!("ch04: write a whole line by a deadline (book: A deadline, not a timeout)")
 }
 
 /// A client's place in the room. Dropping it removes the client, however the connection

@@ -50,8 +50,9 @@ impl Room {
     /// Adds the client on `stream` to the room. It stays a member until the returned
     /// [`Membership`] is dropped.
     pub fn join(self: &Arc<Self>, stream: &TcpStream, peer: SocketAddr) -> io::Result<Membership> {
-        // A second handle on the same socket (dup), for other threads to write to.
-        let writer = stream.try_clone()?;
+        // A second handle on the same socket (dup), for other threads to write to. It fails
+        // when the process is out of file descriptors: tell the client rather than vanish.
+        let writer = stream.try_clone().inspect_err(|_| refuse_busy(stream))?;
         let member = Arc::new(Member {
             peer,
             writer: Mutex::new(writer),
@@ -123,6 +124,11 @@ impl Member {
         }
     }
     // ANCHOR_END: send
+}
+
+/// Tells a client the server cannot take it now (for example, out of file descriptors).
+pub fn refuse_busy(mut stream: &TcpStream) {
+    let _ = stream.write_all(b"error: server is busy, try again later\n");
 }
 
 // ANCHOR: write_all_by

@@ -85,7 +85,12 @@ impl Room {
         stream: &TcpStream,
         peer: SocketAddr,
     ) -> Result<Membership, JoinError> {
-        let writer = stream.try_clone().map_err(JoinError::Io)?;
+        // A second handle on the same socket (dup), for other threads to write to. It fails
+        // when the process is out of file descriptors: tell the client rather than vanish.
+        let writer = stream.try_clone().map_err(|err| {
+            let _ = (&*stream).write_all(b"error: server is busy, try again later\n");
+            JoinError::Io(err)
+        })?;
         let member = Arc::new(Member {
             name: name.to_string(),
             peer,
