@@ -44,7 +44,6 @@ pub fn close_gracefully(stream: &TcpStream) {
 }
 // ANCHOR_END: close_gracefully
 
-// ANCHOR: deadline_reader
 /// Reads a socket until a deadline, however the bytes trickle in.
 ///
 /// A socket's read timeout (`SO_RCVTIMEO`) bounds one `read` call, and the next call starts a
@@ -75,6 +74,7 @@ impl<'a> DeadlineReader<'a> {
     }
 }
 
+// ANCHOR: deadline_read
 impl Read for DeadlineReader<'_> {
     /// Reads as `TcpStream::read` does; once the deadline has passed, fails with `TimedOut`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -94,4 +94,4 @@ impl Read for DeadlineReader<'_> {
         }
     }
 }
-// ANCHOR_END: deadline_reader
+// ANCHOR_END: deadline_read
