@@ -1,4 +1,7 @@
 //! One client's connection: read its lines and relay them to the room.
+//!
+//! [`DeadlineReader`] reads the socket until a deadline, however slowly the bytes come: the
+//! close waits for the client within one.
 
 use std::io::{self, BufReader, ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};

@@ -1,4 +1,7 @@
 //! One client's connection: run its session, then close it without losing the last line.
+//!
+//! [`DeadlineReader`] reads the socket until a deadline, however slowly the bytes come: the
+//! close waits for the client within one, and so does the login (see [`session::run`]).
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};

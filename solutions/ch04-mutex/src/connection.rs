@@ -1,4 +1,7 @@
 //! One client's connection: read its lines and relay them to the room.
+//!
+//! [`DeadlineReader`] reads the socket until a deadline, however slowly the bytes come: the
+//! close waits for the client within one.
 
 use std::io::{self, BufReader, ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -59,7 +62,6 @@ pub fn close_after_error(stream: &TcpStream) {
 }
 // ANCHOR_END: close_after_error
 
-// ANCHOR: deadline_reader
 /// Reads a socket until a deadline, however the bytes trickle in.
 ///
 /// A socket's read timeout (`SO_RCVTIMEO`) bounds one `read` call, and the next call starts a
@@ -90,6 +92,7 @@ impl<'a> DeadlineReader<'a> {
     }
 }
 
+// ANCHOR: deadline_read
 impl Read for DeadlineReader<'_> {
     /// Reads as `TcpStream::read` does; once the deadline has passed, fails with `TimedOut`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -109,4 +112,4 @@ impl Read for DeadlineReader<'_> {
         }
     }
 }
-// ANCHOR_END: deadline_reader
+// ANCHOR_END: deadline_read

@@ -1,4 +1,7 @@
 //! One client's connection: run its session, then close it without losing the last line.
+//!
+//! [`DeadlineReader`] reads the socket until a deadline, however slowly the bytes come: the
+//! close waits for the client within one, and so does the login (see [`session::run`]).
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};
@@ -44,7 +47,6 @@ pub fn close_gracefully(stream: &TcpStream) {
 }
 // ANCHOR_END: close_gracefully
 
-// ANCHOR: deadline_reader
 /// Reads a socket until a deadline, however the bytes trickle in.
 ///
 /// A socket's read timeout (`SO_RCVTIMEO`) bounds one `read` call, and the next call starts a
@@ -75,6 +77,7 @@ impl<'a> DeadlineReader<'a> {
     }
 }
 
+// ANCHOR: deadline_read
 impl Read for DeadlineReader<'_> {
     /// Reads as `TcpStream::read` does; once the deadline has passed, fails with `TimedOut`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -94,4 +97,4 @@ impl Read for DeadlineReader<'_> {
         }
     }
 }
-// ANCHOR_END: deadline_reader
+// ANCHOR_END: deadline_read

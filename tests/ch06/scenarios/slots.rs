@@ -17,7 +17,8 @@ use super::chapter::slots::{SlotGuard, Slots};
 /// The book page that teaches these behaviours.
 const PAGE: &str = "ch06-cap";
 
-/// Threads racing for the slots: more than most machines have cores, so that they interleave.
+/// Threads racing for the slots: a race needs two running at once, and a few more keep it
+/// going while others wait for a core.
 const THREADS: usize = 4;
 
 /// Take-and-give-back attempts per thread per round.
