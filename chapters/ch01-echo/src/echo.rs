@@ -7,9 +7,10 @@ use std::net::TcpStream;
 ///
 /// Bytes go back unchanged (invalid UTF-8 included); a `\r\n` ending becomes `\n`.
 pub fn handle_client(stream: TcpStream) -> io::Result<()> {
-    // TODO(ch01): Wrap `&stream` in a `BufReader` and call `read_until(b'\n', ...)` in a loop;
-    // write each complete line back with `write_all`. Return Ok(()) when the read returns 0
-    // bytes (the client closed) or ends without a newline. Book: TCP is a byte stream.
+    // TODO(ch01): Echo every complete line back, byte for byte, until the client closes; a line
+    // that ends in `\r\n` goes back ending in `\n`, and a last piece without its newline is not
+    // a line, so it is never echoed. The caller logs any error you return: never panic on a
+    // client's behalf. Book: TCP is a byte stream.
     let _ = stream;
     todo!("ch01: read complete lines and write each one back (book: TCP is a byte stream)")
 }

@@ -88,9 +88,10 @@ fn serve(listener: TcpListener) {
 
 /// Serves `stream` on a new thread until the client disconnects.
 fn spawn_handler(stream: TcpStream, peer: SocketAddr) -> io::Result<()> {
-    // TODO(ch02): Start a thread with `thread::Builder::new().spawn(move || ...)` that calls
-    // `echo::handle_client(stream)`, prints `error: serving PEER: ...` on standard error if it
-    // fails, then prints `disconnected PEER`. Return the spawn error with `?`.
+    // TODO(ch02): Serve this client on a thread of its own, so that the accepting thread is
+    // back at `accept` at once. The client's thread prints what chapter 1 printed for a client
+    // once it was served (its error, then `disconnected PEER`). A thread that cannot be started
+    // is this function's error, which the caller logs: never a panic.
     // Book: Spawning a thread per client.
     let _ = (stream, peer);
     todo!("ch02: serve this client on a thread of its own (book: Spawning a thread per client)")

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::thread::{self, JoinHandle};
 
-// Your code will also need some of: `std::io::{BufRead, BufReader, IsTerminal, Write}`,
-// `std::net::Shutdown` and `std::sync::atomic::Ordering`.
+// Add the `use` lines your code needs as you go: the compiler names each one it misses.
 
 /// Connects to `addr` and runs a session until the server closes the connection.
 pub fn run(addr: &str) -> ExitCode {
@@ -52,10 +51,9 @@ pub fn run(addr: &str) -> ExitCode {
 
 /// Connects to the server, or says why not.
 fn connect(addr: &str) -> Option<TcpStream> {
-    // TODO(ch03): Connect with `TcpStream::connect(addr)`. On failure print
-    // `error: cannot connect to HOST:PORT: <reason> (is the server running?)` on standard error
-    // (HOST:PORT is `addr`, <reason> the error) and return `None`: no panic, no unwrap.
-    // Book: Your task.
+    // TODO(ch03): Connect to `addr`, or say why not on standard error, in the protocol page's
+    // exact line (the address, the cause, and whether the server is running), and return None.
+    // A refused connection is an ordinary outcome here: no panic. Book: Your task.
     let _ = addr;
     todo!("ch03: connect, or say why not (book: Your task)")
 }
@@ -63,14 +61,12 @@ fn connect(addr: &str) -> Option<TcpStream> {
 /// Starts the thread that prints every line from the server as soon as it arrives, until the
 /// server closes the connection.
 fn spawn_reader(stream: TcpStream, input_done: Arc<AtomicBool>) -> io::Result<JoinHandle<()>> {
-    // TODO(ch03): Spawn a thread (`thread::Builder::new().name(...).spawn(move || ...)`) that
-    // reads `stream` through a `BufReader`, line by line as bytes (`read_until(b'\n', ...)`,
-    // so a line that is not UTF-8 cannot stop it), and writes each line to standard output at
-    // once (lock stdout, `write_all`, `flush`; add a `\n` if the last one lacks it), with a
-    // bell (`\x07`) first only when stdout is a terminal (`IsTerminal`). When a read returns
-    // 0 bytes or fails, the server is gone: print `connection closed by server` on standard
-    // error unless `input_done` is set (then our own half-close started the ending), and let
-    // the thread end. Return the spawn result. Book: Two blocking sources need two threads.
+    // TODO(ch03): Start the thread that shows every line from the server the moment it arrives,
+    // whatever its bytes (a line that is not UTF-8 must not stop it), with a bell before it only
+    // when standard output is a terminal. When the server has gone, the thread says so on
+    // standard error, unless our own end of input began the ending (`input_done`), and ends:
+    // `run` waits for it. A thread that cannot start is the caller's error, not a panic.
+    // Book: Two blocking sources need two threads.
     let _ = (stream, input_done);
     todo!("ch03: print server lines as they arrive (book: Two blocking sources need two threads)")
 }
@@ -78,11 +74,10 @@ fn spawn_reader(stream: TcpStream, input_done: Arc<AtomicBool>) -> io::Result<Jo
 /// Sends every line typed on standard input; at end of input, half-closes the connection so
 /// the server sees end of file while we keep reading what it still sends.
 fn send_input(stream: TcpStream, input_done: &AtomicBool) {
-    // TODO(ch03): Read standard input line by line (`io::stdin().lock()`, `read_until`) and
-    // write each line, ending in `\n`, to `stream` with `write_all`; if a write fails, the
-    // server is gone: just return (the reader thread says so). At end of input, set
-    // `input_done`, then call `stream.shutdown(Shutdown::Write)`: the server reads end of file,
-    // and our reading side stays open for what it still sends. Book: Half-close: shutdown(Write).
+    // TODO(ch03): Send the server each line typed on standard input. At end of input, tell the
+    // reader (`input_done`), then tell the server we have finished sending, while we still
+    // read what it sends back. A failed write means the server has gone: the reader thread
+    // reports that, not this one. Book: Half-close: shutdown(Write).
     let _ = (stream, input_done);
     todo!("ch03: send what the user types, then half-close (book: Half-close: shutdown(Write))")
 }
