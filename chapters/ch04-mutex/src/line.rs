@@ -2,7 +2,7 @@
 
 use std::io::{self, BufRead};
 
-// Your code will also need `std::io::Read` (for `take`).
+// Add the `use` lines your code needs as you go: the compiler names each one it misses.
 
 /// The longest line accepted, in bytes, not counting its `\n` or `\r\n`.
 pub const MAX_LINE: usize = 1024;
@@ -20,13 +20,11 @@ pub enum Line {
 
 /// Reads the next line from `reader`, buffering at most `MAX_LINE + 2` bytes of it in `buf`.
 pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Line> {
-    // TODO(ch04): Clear `buf` and read one line into it with `read_until(b'\n', buf)` on
-    // `reader.by_ref().take(limit)`, where `limit` is `MAX_LINE + 2` (room for `\r\n`): then
-    // a client that never sends a newline cannot make us buffer more than that. 0 bytes read is
-    // `Line::Eof`. No `\n` at the end means the limit cut the line short (`Line::TooLong`) or
-    // the connection ended mid-line (`Line::Eof`). Otherwise drop the `\n` and a `\r` before
-    // it; more than `MAX_LINE` bytes left is `Line::TooLong`; else decode the bytes with
-    // `String::from_utf8_lossy` into `Line::Text`. Book: Bounded lines and clean text.
+    // TODO(ch04): Read the next line, using `buf` as its storage, and say what it was as a
+    // `Line`. However long a line a client sends, with or without a newline, never hold more of
+    // it than the longest acceptable line and its ending: one client must not be able to make
+    // the server's memory grow. The unit tests below are the exact cases (endings, the limit,
+    // an unfinished last line, invalid UTF-8). Book: Bounded lines and clean text.
     let _ = (reader, buf);
     todo!("ch04: read one line of at most MAX_LINE bytes (book: Bounded lines and clean text)")
 }
@@ -43,8 +41,8 @@ pub const BIDI_CONTROLS: [char; 11] = [
 /// sequences (colours, cursor moves, a cleared screen) to someone else's terminal, and the
 /// bidirectional controls, so that nobody can reorder what someone else's screen shows.
 pub fn sanitize(text: &str) -> String {
-    // TODO(ch04): Return `text` without the characters for which `char::is_control` is true
-    // (tabs, `'\t'`, stay) and without the `BIDI_CONTROLS`. Book: Bounded lines and clean text.
+    // TODO(ch04): Return what others may safely see of this text: no control characters but
+    // tab, and none of the bidirectional controls above. Book: Bounded lines and clean text.
     let _ = text;
     todo!("ch04: remove control characters except tab (book: Bounded lines and clean text)")
 }

@@ -1,9 +1,8 @@
 //! The room: every connected client, in one list shared by all connection threads.
 //!
-//! The list's lock is held only to add a client, remove one, or copy the list. Writing to
-//! clients happens after the lock is released, each client behind a lock of its own, so a
-//! client that stops reading can delay only the lines sent to it, and only until one line's
-//! [`WRITE_TIMEOUT`] runs out: then it is disconnected.
+//! The list's lock is never held while writing to a client, and each client's writes are
+//! behind a lock of its own, so a client that stops reading can delay only the lines sent to
+//! it, and only until one line's [`WRITE_TIMEOUT`] runs out: then it is disconnected.
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,8 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-// Your code will also need some of: `std::io::ErrorKind`, `std::net::Shutdown`,
-// `std::sync::atomic::Ordering` and `std::sync::PoisonError`.
+// Add the `use` lines your code needs as you go: the compiler names each one it misses.
 
 /// How long one line may take to reach a client's kernel buffer, in total, before that client
 /// is disconnected: a deadline for the whole line, not a timeout per system call.
@@ -39,11 +37,10 @@ pub struct Room {
 impl Room {
     /// Locks the member list.
     fn members(&self) -> MutexGuard<'_, Vec<Arc<Member>>> {
-        // TODO(ch04): Lock `self.members` and return the guard. `lock()` returns an error only
-        // when a thread panicked while holding the lock (the lock is "poisoned"). Every change
-        // to this list is a single push or retain, so the list is still whole then: take the
-        // guard anyway (`unwrap_or_else(PoisonError::into_inner)`) rather than let one crashed
-        // connection take the whole room down. Book: Lock poisoning.
+        // TODO(ch04): Lock the member list and return its guard. A connection thread that
+        // panicked while holding this lock must not take the whole room down with it: decide
+        // whether the list can still be trusted after such a panic, and act on that.
+        // Book: Lock poisoning.
         let _ = &self.members;
         todo!("ch04: lock the member list, surviving a poisoned lock (book: Lock poisoning)")
     }
@@ -51,21 +48,19 @@ impl Room {
     /// Adds the client on `stream` to the room. It stays a member until the returned
     /// [`Membership`] is dropped.
     pub fn join(self: &Arc<Self>, stream: &TcpStream, peer: SocketAddr) -> io::Result<Membership> {
-        // TODO(ch04): Add this client to the shared list, with a second handle on its socket
-        // for other threads to write to, and return the guard that keeps it there. If that
-        // handle cannot be made (out of file descriptors), tell the client (`refuse_busy`)
-        // and return the error. Book: Arc and Mutex.
+        // TODO(ch04): Make this client a member: other threads must be able to write to it while
+        // its own thread reads, and it stays in the list exactly as long as the returned guard
+        // lives. Out of file descriptors is no reason to vanish without a word: the client is
+        // told (`refuse_busy`) and the error returned. Book: Arc and Mutex.
         let _ = (stream, peer, Self::members);
         todo!("ch04: add a client to the shared list (book: Arc and Mutex)")
     }
 
     /// Sends `line` to every member except `from`.
     pub fn broadcast(&self, from: &Member, line: &str) {
-        // TODO(ch04): Copy the recipients, every member but `from` (compare with
-        // `std::ptr::eq(member.as_ref(), from)`), into a `Vec<Arc<Member>>` in one statement,
-        // so the guard is dropped at its end; then `send` the line to each recipient. Never
-        // write while holding the list's lock: one client that stops reading would freeze every
-        // thread that needs the list. Book: Never hold a lock across I/O.
+        // TODO(ch04): Send `line` to every member but `from`, its sender. Every other thread
+        // needs the list too: no write may happen while the list is locked, or one client that
+        // stops reading freezes them all. Book: Never hold a lock across I/O.
         let _ = (from, line);
         todo!("ch04: send a line to every other member (book: Never hold a lock across I/O)")
     }
@@ -75,13 +70,12 @@ impl Member {
     /// Writes `line` and a newline to this client. A client whose write fails, or blocks for
     /// [`WRITE_TIMEOUT`] because it stopped reading, is disconnected; returns false then.
     pub fn send(&self, line: &str) -> bool {
-        // TODO(ch04): Write `line` and its newline to this client, whole: lines from two
-        // senders never interleave. The whole line gets one deadline, `WRITE_TIMEOUT` from now
-        // (`write_all_by`), not a timeout per system call. A client whose write fails or misses
-        // the deadline is disconnected for good (nobody writes to it again, and its own thread
-        // wakes from `read`); one that missed the deadline is logged as `error: writing to
-        // PEER: ...; disconnecting it`. Book: Data races and why Rust refuses them; A deadline,
-        // not a timeout.
+        // TODO(ch04): Write `line` and its newline to this client, whole: two senders' lines
+        // never interleave. The whole line has one deadline, `WRITE_TIMEOUT` from now. A client
+        // whose write fails or misses it is disconnected for good: nobody writes to it again,
+        // its own thread wakes from its read, and a missed deadline is logged (protocol page,
+        // the server's console). Book: Data races and why Rust refuses them; A deadline, not a
+        // timeout.
         let _ = (&self.writer, &self.dead, line, write_all_by);
         todo!("ch04: write one line to this client (book: Data races and why Rust refuses them)")
     }
@@ -119,10 +113,10 @@ impl Membership {
 
 impl Drop for Membership {
     fn drop(&mut self) {
-        // TODO(ch04): Remove this client from the room's list: `retain` every member that is
-        // not `self.member` (`Arc::ptr_eq`). This runs however the connection ended, a panic
-        // included (unwinding runs `drop`), so it must not panic itself: a panic here while
-        // another one unwinds aborts the whole server. Book: The guard and when it is dropped.
+        // TODO(ch04): Take this client out of the room's list, and make sure nobody writes to it
+        // any more (a sender may still hold a copy of the list). This runs however the connection
+        // ended, a panic included, so it must not panic itself: a panic here while another one
+        // unwinds aborts the whole server. Book: The guard and when it is dropped.
         let _ = (&self.room, &self.member);
         // This stub keeps quiet while another panic unwinds, so that the server is not aborted
         // and you see the first panic's message. Replace all of it with your code.
