@@ -158,24 +158,21 @@ fn print_server_lines(stream: TcpStream, session: &Session) {
 /// Follows the login from the server's side: answers the first prompt with `--name` (and
 /// returns true: that prompt is not shown), and notes when we are welcomed.
 fn answer_prompt(session: &Session, text: &str) -> bool {
-    // TODO(ch05): When `text` starts with `welcome `, set `session.named`. When `text` is
-    // `PROMPT` and we are not named yet, take the name out of `session.auto_name` (`take()`,
-    // so only the first prompt is answered): if there was one, send it with
-    // `session.send_line` and return true. Return false in every other case (the line is
-    // printed). Book: The client's side.
+    // TODO(ch05): Answer the server's first username prompt with the name given by `--name`,
+    // if any, once, and hide that prompt (return true); every other line is shown (return
+    // false). Note when the server welcomes us: from then on we are named, whatever it sends.
+    // Book: The client's side.
     let _ = (&session.auto_name, &session.named, PROMPT, text);
     todo!("ch05: answer the username prompt with --name (book: The client's side)")
 }
 
 /// Sends every line typed on standard input. `exit` or the end of input leaves the room.
 fn send_input(session: &Session) {
-    // TODO(ch05): Read standard input line by line (`read_until(b'\n', ...)`, then
-    // `String::from_utf8_lossy`, the line ending trimmed) and send each line with
-    // `session.send_line`. A line that is `exit` (spaces around it ignored), and the end of
-    // input, both end the loop and call `session.leave()`, which says `exit` to the server
-    // (the Ctrl-C handler above leaves the same way). If sending fails, the server is gone:
-    // just return, the reader thread reports it. Before we are named, refuse an empty line
-    // with `Username can't be empty` on standard error instead of sending it.
+    // TODO(ch05): Send the server each line typed on standard input, whatever its bytes. A
+    // line that says exit, and the end of input, both leave the room the one way this client
+    // leaves (the Ctrl-C handler above leaves the same way). A failed send means the server
+    // has gone: the reader thread reports that. Before we are named, an empty name is refused
+    // here, on standard error (protocol page), without a round trip.
     // Book: Why exit alone was never enough.
     let _ = session;
     todo!("ch05: send typed lines, and leave with `exit` (book: Why exit alone was never enough)")

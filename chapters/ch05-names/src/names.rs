@@ -29,9 +29,8 @@ impl fmt::Display for NameError {
 /// Accepts 1 to 32 ASCII letters, digits, `_` and `-`: nothing that could pass for punctuation
 /// in a chat line, break a terminal, or look like somebody else's name in another script.
 pub fn validate_name(name: &str) -> Result<(), NameError> {
-    // TODO(ch05): Return `Err(NameError::Empty)` for "", `Err(NameError::Invalid)` for a name
-    // over `MAX_NAME` characters or with anything but ASCII letters, digits, '_' and '-'
-    // (`char::is_ascii_alphanumeric`), and `Ok(())` otherwise. Book: Validation at the boundary.
+    // TODO(ch05): Decide whether `name` is acceptable, as the doc comment above defines it;
+    // the two ways to refuse it are the two `NameError`s. Book: Validation at the boundary.
     let _ = name;
     todo!("ch05: check the username (book: Validation at the boundary)")
 }

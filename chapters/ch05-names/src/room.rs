@@ -82,14 +82,14 @@ impl Room {
         stream: &TcpStream,
         peer: SocketAddr,
     ) -> Result<Membership, JoinError> {
-        // TODO(ch05): Admit the client under `name`, unless someone online has that name,
-        // ignoring case (`JoinError::Taken`). The contract others rely on: two clients asking
-        // for one name at the same instant never both get it; the newcomer's first line is its
-        // welcome, listing everyone online in joining order, itself last; exactly the clients
-        // that welcome lists (but itself) hear `* NAME joined`; and joins and leaves are
-        // announced one at a time, in the order the room changed (`announcing`), so that the
-        // notices about one name alternate. The console logs `joined NAME from PEER` and the new
-        // `online:` line. Book: Validation at the boundary; Notices in the order the room changed.
+        // TODO(ch05): Admit the client under `name`, unless someone online has it, in any case
+        // (then `JoinError::Taken`). The contract others rely on: two clients asking for one
+        // name at the same instant never both get it; the newcomer's first line is its welcome,
+        // listing everyone online in joining order, itself last; exactly the clients that
+        // welcome lists (but itself) hear that it joined; joins and leaves are announced one
+        // at a time, in the order the room changed, so the notices about one name alternate.
+        // The console logs the join and who is online (protocol page).
+        // Book: Validation at the boundary; Cleanup on every path.
         let _ = (name, stream, peer, Self::announcing);
         todo!("ch05: admit a client under a free name (book: Validation at the boundary)")
     }
@@ -215,10 +215,10 @@ impl Membership {
 impl Drop for Membership {
     fn drop(&mut self) {
         // TODO(ch05): Take this client out of the room and say so: the clients still here at
-        // that moment hear `* NAME left`, and nobody else; nothing is written to this client
-        // again; the console logs `left NAME (PEER)` and the new `online:` line. Announce it as
-        // `claim_name` announces a join. This runs on every way out, a panic included, so it
-        // must not panic itself (a panic while another unwinds aborts the server).
+        // that moment hear that it left, and nobody else; nothing is written to this client
+        // again; the console logs it and who is online. A leave is announced in turn with the
+        // joins, as `claim_name` announces them. This runs on every way out, a panic included,
+        // so it must not panic itself (a panic while another unwinds aborts the server).
         // Book: Cleanup on every path.
         let _ = (&self.room, &self.member);
         todo!("ch05: take the client out of the room and say so (book: Cleanup on every path)")

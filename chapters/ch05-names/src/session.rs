@@ -78,12 +78,9 @@ fn choose_name(
     peer: SocketAddr,
     answer: &str,
 ) -> io::Result<State> {
-    // TODO(ch05): Trim `answer`. Answer `exit` with `bye` and return `State::Gone`. Otherwise
-    // check it with `crate::names::validate_name` and claim it with `room.claim_name`: on
-    // success return `State::Chatting(membership)`; on a refusal write the error line (the
-    // `NameError`'s text, or `error: username 'NAME' is already taken` for
-    // `JoinError::Taken`), then `PROMPT`, with `write_line`, and return `State::ChoosingName`.
-    // Book: Protocol state per connection.
+    // TODO(ch05): Handle one answer to the prompt, as the doc comment above says, and return
+    // the session's next state. A refused name gets its error line and then the prompt again
+    // (protocol page); only a failed write is an error. Book: Protocol state per connection.
     let _ = (room, stream, peer, answer);
     todo!("ch05: handle an answer to the username prompt (book: Protocol state per connection)")
 }
@@ -97,10 +94,9 @@ fn choose_name(
 /// [`Room::broadcast`], unless nothing but blanks is left. Commands are recognised in the
 /// line as sent, not in its cleaned copy: `ex\0it` is chat, not `exit`.
 fn chat(room: &Room, membership: Membership, text: &str) -> State {
-    // TODO(ch05): Implement the cases above; answer this client with
-    // `membership.member().send(...)`. Return `State::Gone` after `exit` (dropping the
-    // membership is what takes the client out of the room) and
-    // `State::Chatting(membership)` otherwise. Book: Protocol state per connection.
+    // TODO(ch05): Handle one line from a client in the room, as the doc comment above says,
+    // and return the session's next state. The client is in the room exactly as long as its
+    // `Membership` lives: decide where it ends after exit. Book: Protocol state per connection.
     let _ = (room, membership, text);
     todo!("ch05: handle a chatting client's line (book: Protocol state per connection)")
 }
