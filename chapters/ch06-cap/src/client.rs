@@ -141,9 +141,9 @@ fn print_server_lines(stream: TcpStream, session: &Session) -> ExitCode {
             .trim_end_matches(['\n', '\r'])
             .to_string();
         line.clear();
-        // TODO(ch06): If the server's very first line starts with `error: server is full`,
-        // show it on standard error and return `ExitCode::from(2)`: the server refused to
-        // admit us, and a script can tell that from "cannot connect" (1). Book: Your task.
+        // TODO(ch06): A server that will not admit us says so in its very first line (protocol
+        // page): show that line on standard error and end with exit status 2, so that a script
+        // can tell "full" from "cannot connect" (status 1). Book: Your task.
         if answer_prompt(session, &text) {
             continue;
         }

@@ -134,13 +134,11 @@ fn serve(listener: TcpListener, args: &ServerArgs) {
 
 /// Tells a client the server is full and closes the connection.
 fn refuse(stream: TcpStream, peer: SocketAddr, max: usize) {
-    // TODO(ch06): Print `refused PEER: server is full (MAX/MAX)` and write
-    // `error: server is full (MAX/MAX), try again later` and a newline to `stream` (errors
-    // ignored: the client is being turned away anyway). Then close it without losing that line:
-    // closing a socket with unread input sends a reset, which can destroy it. So shut down the
-    // writing side, and discard what has already arrived WITHOUT waiting (`set_nonblocking`,
-    // then one `read`): this is the accepting thread, and it must not block on one client.
-    // Book: The backlog is not a cap.
+    // TODO(ch06): Turn this client away: the console and the client each get their line
+    // (protocol page), and the connection then closes without destroying the client's line,
+    // as closing a socket that still holds unread input can. This runs on the accepting
+    // thread: it must never wait on one client, and a client that is being turned away is
+    // not worth an error. Book: The backlog is not a cap.
     let _ = (stream, peer, max);
     todo!("ch06: turn away a client when the server is full (book: The backlog is not a cap)")
 }

@@ -28,11 +28,10 @@ impl Slots {
 
     /// Takes a slot if one is free. The slot is given back when the guard is dropped.
     pub fn try_acquire(self: &Arc<Self>) -> Option<SlotGuard> {
-        // TODO(ch06): Implement `try_acquire`: if fewer than `max` slots are taken, count one
-        // more and return `Some(SlotGuard { slots: Arc::clone(self) })`; otherwise `None`.
-        // Checking and counting must be ONE atomic step (`AtomicUsize::fetch_update` with
-        // `std::sync::atomic::Ordering::AcqRel`, or a Mutex around both): two threads must never
-        // both see "4 of 5" and both get in. Book: Check-then-act races.
+        // TODO(ch06): Take a slot if fewer than `max` are taken, and return its guard; if not,
+        // None. Two threads must never both see "4 of 5" and both get in: the check and the
+        // count are one step, which no other thread can come between.
+        // Book: Check-then-act races.
         let _ = (&self.taken, self.max);
         todo!("ch06: take a slot if one is free, in one atomic step (book: Check-then-act races)")
     }
@@ -47,9 +46,8 @@ pub struct SlotGuard {
 
 impl Drop for SlotGuard {
     fn drop(&mut self) {
-        // TODO(ch06): Give the slot back: count one fewer in `self.slots.taken` (`fetch_sub`).
-        // This runs on every way out of a connection's thread, a panic included.
-        // Book: RAII slot guards.
+        // TODO(ch06): Give the slot back. This runs on every way out of a connection's thread, a
+        // panic included, so it must not panic itself. Book: RAII slot guards.
         let _ = &self.slots;
         todo!("ch06: give the slot back (book: RAII slot guards)")
     }
