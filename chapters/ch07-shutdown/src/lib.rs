@@ -4,9 +4,9 @@
 //! - `run_server` binds the listening socket and announces its address.
 //! - `serve` accepts connections and hands each to `spawn_handler`, which serves it on a
 //!   thread of its own.
-//! - [`shutdown`] is the new part: the first signal stops the accept loop (waking it by
-//!   connecting to ourselves); `shutdown_sequence` then sends every client a notice, shuts every
-//!   connection down so its thread wakes, and joins every thread before exiting.
+//! - [`shutdown`] is the new part: the first signal stops the accept loop, and
+//!   `shutdown_sequence` then brings every connection and every thread to an end before the
+//!   process exits.
 //! - [`slots::Slots`]: `serve` takes a slot for each connection it accepts, or refuses the
 //!   connection when none is free; the slot comes back when the connection's thread drops its
 //!   guard.
@@ -128,10 +128,10 @@ fn serve(
         // accept() blocks until a client has completed the TCP handshake, or until the
         // signal handler connects to us to say it is time to stop.
         let accepted = listener.accept();
-        // TODO(ch07): If `stop` is set (`load(Ordering::SeqCst)`), return `threads` before
-        // looking at `accepted`: the connection that woke us is the signal handler's, not a
-        // client's. Returning drops the listener, so from now on connecting is refused at once.
-        // Book: Waking a blocked accept.
+        // TODO(ch07): Once a stop has been asked for, the accept loop is over: return the
+        // `threads` still running. The connection that woke `accept` is the signal handler's,
+        // not a client's: it gets no slot, no console line and no prompt. Returning closes the
+        // listener, so from then on connecting is refused at once. Book: Waking a blocked accept.
         let _ = stop;
         match accepted {
             Ok((stream, peer)) => {
@@ -181,11 +181,10 @@ fn serve(
 
 /// Tells every client, closes every connection, and waits for every connection's thread.
 fn shutdown_sequence(room: &Room, threads: Vec<JoinHandle<()>>) {
-    // TODO(ch07): Print `shutting down`; send every client `* server is shutting down` and
-    // close every connection with `room.close_all(...)` (each connection's thread then wakes
-    // from its blocking read and leaves as on any disconnect); join every thread in `threads`
-    // (a thread that panicked has said so already: ignore its `Err`); then print
-    // `shutdown complete`. Book: The shutdown sequence.
+    // TODO(ch07): Bring the server to an end with the console lines and the notice of the
+    // protocol page: every client gets the notice and its connection closed, and the server
+    // says its shutdown is complete only once every connection's thread has ended (a thread
+    // that panicked has already said why). Book: The shutdown sequence.
     let _ = (room, threads);
     todo!("ch07: tell and close every client, join every thread (book: The shutdown sequence)")
 }

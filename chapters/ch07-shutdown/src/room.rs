@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-// Your code will also need some of: `std::sync::mpsc` and `std::thread`.
+// Add the `use` lines your code needs as you go: the compiler names each one it misses.
 
 /// How long one line may take to reach a client's kernel buffer, in total, before that client
 /// is disconnected: a deadline for the whole line, not a timeout per system call.
@@ -119,12 +119,12 @@ impl Room {
     /// a socket down wakes the thread blocked reading it, which then leaves as on any
     /// disconnect.
     pub fn close_all(&self, notice: &str) {
-        // TODO(ch07): Tell every open connection `notice` and then close it. The contract:
-        // the notice is the last line each client gets (nobody hears `* NAME left` before it);
-        // every client that is reading gets it; a client that stopped reading costs at most
+        // TODO(ch07): Tell every open connection `notice`, then close it. The contract: the
+        // notice is the last line each client gets (nobody hears of anyone leaving before it);
+        // every client that is reading gets it; clients that stopped reading cost at most
         // `NOTICE_DEADLINE` in all, however many there are; and when this returns, every
         // connection is shut down, so each connection's thread wakes from its read.
-        // Book: A deadline for the whole shutdown.
+        // Book: The shutdown sequence; Closing connections to wake readers.
         let _ = (
             notice,
             self.clients(),
