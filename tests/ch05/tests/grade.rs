@@ -16,6 +16,9 @@ mod cli;
 mod client;
 #[path = "../../ch03/scenarios/client_cli.rs"]
 mod client_cli;
+#[cfg(unix)]
+#[path = "../scenarios/descriptors.rs"]
+mod descriptors;
 #[path = "../scenarios/leaving.rs"]
 mod leaving;
 #[path = "../scenarios/names.rs"]

@@ -29,6 +29,9 @@ mod client_cli;
 mod client_full;
 #[path = "../scenarios/closing.rs"]
 mod closing;
+#[cfg(unix)]
+#[path = "../../ch05/scenarios/descriptors.rs"]
+mod descriptors;
 #[path = "../../ch05/scenarios/leaving.rs"]
 mod leaving;
 #[path = "../scenarios/login.rs"]
