@@ -88,8 +88,9 @@ impl Room {
         // listing everyone online in joining order, itself last; exactly the clients that
         // welcome lists (but itself) hear that it joined; joins and leaves are announced one
         // at a time, in the order the room changed, so the notices about one name alternate.
-        // The console logs the join and who is online (protocol page).
-        // Book: Validation at the boundary; Cleanup on every path.
+        // The console logs the join and who is online (protocol page). Out of file descriptors,
+        // the client is told the server is busy before the error is returned, never dropped
+        // without a word. Book: Validation at the boundary; Cleanup on every path.
         let _ = (name, stream, peer, Self::announcing);
         todo!("ch05: admit a client under a free name (book: Validation at the boundary)")
     }
