@@ -99,6 +99,39 @@ pub fn join(server: &Server, name: &str, online: &str) -> Conn {
     conn
 }
 
+/// `text` as the other clients receive it from `sender`, whose transcript name is its
+/// username: `[NAME] text`. (Chapter 4's scenarios that run again here call it too.)
+pub fn relayed(sender: &Conn, text: &str) -> String {
+    format!("[{}] {text}", sender.name())
+}
+
+/// Connects each of `names` with `open`, logs it in under that name, and has everyone already
+/// in the room read its `* NAME joined`: then every one of them is in the room. For chapter 4's
+/// scenarios that run again here (their `join_all_with`).
+pub fn join_all_with<const N: usize>(
+    _lab: &Lab,
+    server: &mut Server,
+    names: [&str; N],
+    open: impl Fn(&Server, &str) -> Conn,
+) -> [Conn; N] {
+    let mut room: Vec<Conn> = Vec::with_capacity(N);
+    for name in names {
+        let mut conn = open(server, name);
+        conn.expect_line(PROMPT);
+        conn.send_line(name);
+        let online: Vec<&str> = room.iter().map(Conn::name).chain([name]).collect();
+        conn.expect_line(&format!("welcome {name}! online: {}", online.join(", ")));
+        for member in &mut room {
+            member.expect_line(&format!("* {name} joined"));
+        }
+        room.push(conn);
+    }
+    match room.try_into() {
+        Ok(room) => room,
+        Err(_) => unreachable!("N names give N clients"),
+    }
+}
+
 /// The usual two-person room: alice joins, then bob, and alice has heard of bob.
 pub fn alice_and_bob(server: &Server) -> (Conn, Conn) {
     let mut alice = join(server, "alice", "alice");

@@ -29,6 +29,11 @@ mod client_cli;
 mod client_full;
 #[path = "../scenarios/closing.rs"]
 mod closing;
+#[path = "../../ch04/scenarios/deadline.rs"]
+mod deadline;
+#[cfg(unix)]
+#[path = "../../ch05/scenarios/descriptors.rs"]
+mod descriptors;
 #[path = "../../ch05/scenarios/leaving.rs"]
 mod leaving;
 #[path = "../scenarios/login.rs"]

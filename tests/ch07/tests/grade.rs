@@ -32,6 +32,11 @@ mod client_cli;
 mod client_full;
 #[path = "../../ch06/scenarios/closing.rs"]
 mod closing;
+#[path = "../../ch04/scenarios/deadline.rs"]
+mod deadline;
+#[cfg(unix)]
+#[path = "../../ch05/scenarios/descriptors.rs"]
+mod descriptors;
 #[path = "../../ch05/scenarios/leaving.rs"]
 mod leaving;
 #[path = "../../ch06/scenarios/login.rs"]
@@ -45,9 +50,6 @@ mod slots;
 #[path = "../../ch05/scenarios/support.rs"]
 mod support;
 
-#[cfg(unix)]
-#[path = "../scenarios/descriptors.rs"]
-mod descriptors;
 #[cfg(unix)]
 #[path = "../scenarios/shutdown.rs"]
 mod shutdown;
