@@ -55,7 +55,7 @@ pub fn check(workspace: &Workspace, chapter: &Chapter, all: bool) -> Result<bool
     }
 
     let mut failures = run.failures;
-    sort_in_book_order(workspace, &mut failures);
+    sort_in_book_order(workspace, chapter, &mut failures);
     let first = &failures[0];
     println!();
     if first.output.is_empty() {
@@ -132,19 +132,26 @@ pub fn check(workspace: &Workspace, chapter: &Chapter, all: bool) -> Result<bool
     Ok(false)
 }
 
-/// Orders failures as the book teaches their sections: pages in SUMMARY.md's order, then by
-/// the position of the section's heading in its page; ties (and the unknown) by name.
-fn sort_in_book_order(workspace: &Workspace, failures: &mut [Failure]) {
+/// Orders failures as the book teaches their sections: the chapter's own page first (on a
+/// starter, its new work is what breaks the earlier chapters' tests too), then the other pages
+/// in SUMMARY.md's order; within a page, by the position of the section's heading; ties (and
+/// failures that name no section) by name.
+fn sort_in_book_order(workspace: &Workspace, chapter: &Chapter, failures: &mut [Failure]) {
+    let own = format!("{}.md", chapter.slug);
     let mut pages: std::collections::HashMap<String, String> = Default::default();
     let mut key = |failure: &Failure| -> (usize, usize, String) {
         let Some((page, section)) = failure.read() else {
             return (usize::MAX, usize::MAX, failure.name.clone());
         };
-        let page_rank = workspace
-            .pages
-            .iter()
-            .position(|p| *p == page)
-            .unwrap_or(usize::MAX - 1);
+        let page_rank = if page == own {
+            0
+        } else {
+            workspace
+                .pages
+                .iter()
+                .position(|p| *p == page)
+                .map_or(usize::MAX - 1, |i| i + 1)
+        };
         let text = pages.entry(page.clone()).or_insert_with(|| {
             std::fs::read_to_string(workspace.root.join("book/src").join(&page)).unwrap_or_default()
         });
