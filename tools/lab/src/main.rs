@@ -154,13 +154,14 @@ fn list(workspace: &Workspace, progress: &Progress) -> Result<bool> {
                 paint(BAD, format!("{passing} of {tests} passing"))
             }
             State::Passed => paint(GOOD, "passed"),
+            State::PassedThenReset => paint(DIM, "passed once, reset since"),
         };
         let marker = if chapter.id == current.id { ">" } else { " " };
         println!("{marker} {}  {:width$}  {state}", chapter.id, chapter.title);
     }
     println!();
     let next = match progress.state(current) {
-        State::Passed => {
+        State::Passed | State::PassedThenReset => {
             "every chapter passes. Read the walkthroughs: `cargo lab solution chNN`.".into()
         }
         State::NotStarted => format!(

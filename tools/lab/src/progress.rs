@@ -36,8 +36,13 @@ pub struct Entry {
 #[derive(Debug, PartialEq)]
 pub enum State {
     NotStarted,
-    Passing { passing: u32, tests: u32 },
+    Passing {
+        passing: u32,
+        tests: u32,
+    },
     Passed,
+    /// Passed once, then reset: not checked since.
+    PassedThenReset,
 }
 
 /// Every chapter's [`Entry`], by chapter id.
@@ -83,7 +88,7 @@ impl Progress {
         match entry.last {
             Some((passing, tests)) if passing == tests && tests > 0 => State::Passed,
             Some((passing, tests)) => State::Passing { passing, tests },
-            None if entry.passed => State::Passed,
+            None if entry.passed => State::PassedThenReset,
             None => State::NotStarted,
         }
     }

@@ -1,9 +1,9 @@
 //! `cargo lab watch`: checks the chapter again each time one of its files is saved.
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anstream::println;
 use notify_debouncer_mini::notify::RecursiveMode;
@@ -54,6 +54,7 @@ pub fn watch(workspace: &Workspace, chapter: &Chapter) -> Result<()> {
         let _ = wake.send(Wake::Quit);
     });
 
+    let mut seen = snapshot(&dir);
     loop {
         clear_screen();
         // A failing build is reported like a failing test: the learner fixes it and saves.
@@ -71,14 +72,44 @@ pub fn watch(workspace: &Workspace, chapter: &Chapter) -> Result<()> {
                 )
             )
         );
-        match woken.recv() {
-            Ok(Wake::Saved) => {
-                // Saves made while the grader ran are covered by the run about to start.
-                while let Ok(Wake::Saved) = woken.try_recv() {}
+        // Building the chapter opens its files, and the watcher reports that too: only a
+        // change of a file's size or modification time counts as a save.
+        loop {
+            match woken.recv() {
+                Ok(Wake::Saved) => {
+                    let now = snapshot(&dir);
+                    if now != seen {
+                        seen = now;
+                        break;
+                    }
+                }
+                Ok(Wake::Quit) | Err(_) => return Ok(()),
             }
-            Ok(Wake::Quit) | Err(_) => return Ok(()),
         }
     }
+}
+
+/// Every file under `dir` with its size and modification time.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => pending.push(path),
+                Ok(meta) if is_source(&path) => {
+                    files.push((path, meta.len(), meta.modified().ok()))
+                }
+                _ => {}
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// Whether a change to `path` is worth a new check: not an editor's backup or swap file.
