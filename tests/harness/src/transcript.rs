@@ -17,6 +17,7 @@
 //! ```
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::Chapter;
@@ -24,6 +25,24 @@ use crate::output::OutputLog;
 
 /// How many steps a report shows; a flood test would otherwise print thousands.
 const MAX_STEPS: usize = 80;
+
+/// How many failing tests of one test process get the full report; the others get a short
+/// one (what was expected, what arrived, the section to read), so that a starter's run, where
+/// most tests fail for one reason, ends on a readable screen. `LAB_FULL_REPORTS` overrides it
+/// (`all` for every one: `cargo lab check` sets it and picks the report to show).
+/// Under nextest each test is a process of its own, so every failure is reported in full.
+const FULL_REPORTS: usize = 3;
+
+/// Full reports printed so far by this process.
+static FULL_REPORTS_PRINTED: AtomicUsize = AtomicUsize::new(0);
+
+fn full_reports_allowed() -> usize {
+    match std::env::var("LAB_FULL_REPORTS") {
+        Ok(value) if value == "all" => usize::MAX,
+        Ok(value) => value.parse().unwrap_or(FULL_REPORTS),
+        Err(_) => FULL_REPORTS,
+    }
+}
 
 /// The steps of one test, the processes whose output belongs in its report, and the book
 /// section its failures point to.
@@ -126,8 +145,11 @@ impl Transcript {
             let mut state = self.state();
             if std::mem::replace(&mut state.reported, true) {
                 format!("(and also) expected {expected}; got {got}")
-            } else {
+            } else if FULL_REPORTS_PRINTED.fetch_add(1, Ordering::Relaxed) < full_reports_allowed()
+            {
                 self.report(&state, expected, got)
+            } else {
+                self.short_report(&state, expected, got)
             }
         };
         eprintln!("{report}");
@@ -135,6 +157,24 @@ impl Transcript {
             "{} grader: expected {expected}",
             self.chapter.id
         )));
+    }
+
+    /// The report of a failure after the first few: no steps, no output.
+    fn short_report(&self, state: &State, expected: &str, got: &str) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Expected: {expected}");
+        let _ = writeln!(out, "Got:      {got}");
+        let _ = writeln!(
+            out,
+            "Read: book/src/{}.md, section \"{}\"",
+            state.page, state.section
+        );
+        let _ = writeln!(
+            out,
+            "(in full: cargo test -p {} -- {} --exact)",
+            self.chapter.id, self.test
+        );
+        out
     }
 
     fn report(&self, state: &State, expected: &str, got: &str) -> String {
