@@ -297,8 +297,8 @@ fn a_client_that_stops_reading_does_not_stall_the_others() {
                     allowed.as_millis()
                 ),
                 &format!(
-                    "nothing from G; L had received {} of F's lines (is a write to S blocking \
-                     everyone, with the lock held?)",
+                    "nothing from G; L had received {} of F's lines (a write to S is holding up \
+                     the others)",
                     shared.flood_received.load(Ordering::SeqCst)
                 ),
             ),

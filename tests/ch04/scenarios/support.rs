@@ -39,7 +39,12 @@ pub fn own_line_hint(receiver: &Conn) -> String {
 /// check saw it: an echo to the sender shows up in most tests, each expecting something else.
 pub fn recognise_own_lines(lab: &Lab) {
     lab.on_unexpected_line(|receiver, line| {
-        own_line(receiver, line).then(|| own_line_hint(receiver))
+        if !own_line(receiver, line) {
+            return None;
+        }
+        // Whatever the test was about, the cause is taught where the sender is skipped.
+        receiver.lab().read("ch04-mutex", "Arc and Mutex");
+        Some(own_line_hint(receiver))
     });
 }
 

@@ -181,7 +181,8 @@ impl Lab {
     /// many tests as the same stray line (a chat server that sends a client its own line back,
     /// say), set once by the chapter's helpers rather than in every test. It runs on the
     /// harness's own checks ([`Conn::expect_line`] and the like); a scenario that reads lines
-    /// itself calls [`Conn::unexpected`] before failing.
+    /// itself calls [`Conn::unexpected`] before failing. The check may also point the failure
+    /// to the section that teaches the cause (`receiver.lab().read(..)`).
     pub fn on_unexpected_line(
         &self,
         check: impl Fn(&Conn, &str) -> Option<String> + Send + Sync + 'static,
