@@ -91,7 +91,10 @@ fn no_lock_is_unwrapped_so_one_panic_cannot_take_the_room_down() {
     let mut locks = 0;
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap_or_default();
-        locks += text.matches(".lock()").count();
+        // The room's list is locked in room.rs (`io::stdout().lock()` elsewhere is no Mutex).
+        if file.file_name().is_some_and(|name| name == "room.rs") {
+            locks += text.matches(".lock()").count();
+        }
         let name = file
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -104,7 +107,7 @@ fn no_lock_is_unwrapped_so_one_panic_cannot_take_the_room_down() {
     if locks == 0 {
         lab.fail(
             "the room's list is locked somewhere (`Room::members`), surviving a poisoned lock",
-            "no `.lock()` in the chapter's sources: the room is not written yet",
+            "no `.lock()` in src/room.rs: the room is not written yet",
         );
     }
     if !places.is_empty() {
@@ -118,7 +121,7 @@ fn no_lock_is_unwrapped_so_one_panic_cannot_take_the_room_down() {
         );
     }
     lab.step(format!(
-        "test: {} source files, {locks} `lock()` calls, none unwrapped",
+        "test: {} source files, {locks} `lock()` calls in src/room.rs, none unwrapped",
         files.len()
     ));
 }
