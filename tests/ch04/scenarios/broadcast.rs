@@ -103,6 +103,7 @@ fn receive_flood(
             ));
         };
         if from == me {
+            conn.unexpected(line.as_bytes());
             return Err(format!("{name} received its own line back: {line:?}"));
         }
         if next[from] >= FLOOD_LINES {
@@ -257,7 +258,18 @@ fn a_client_that_ends_its_input_is_closed_removed_and_logged() {
     let [mut a, mut b] = join_all(&lab, &mut server, ["A", "B"]);
     let a_peer = a.local_addr();
     a.shutdown_write();
+    // The server closes its own handle at once; a connection that stays open is held by the
+    // list's clone of the stream, that is, by a member nobody took out of the list.
+    lab.section("The guard and when it is dropped").hint(
+        "A's connection stayed open after its input ended: the room's list still holds A's \
+         member, and with it a clone of A's stream. Take the member out of the list in \
+         `Drop for Membership` (`retain`, `Arc::ptr_eq`), which runs however the connection ends",
+    );
     a.expect_closed();
+    lab.section("Your task").hint(
+        "when a client's read returns 0 bytes, remove its entry from the list: the list's \
+         clone of the stream keeps the connection open until it is dropped",
+    );
     server.expect_stdout_line(&format!("disconnected {a_peer}"));
     let mut c = join(&mut server, &mut [&mut b], "C");
     b.send_line("hello C");

@@ -25,7 +25,11 @@ const SILENCE: Duration = Duration::from_millis(250);
 #[case::ending_in_crlf("\r\n")]
 fn a_line_of_exactly_1024_bytes_is_relayed_whole(#[case] ending: &str) {
     let lab = Lab::at(&CH, PAGE, SECTION);
-    lab.hint("the limit counts the line's bytes without its `\\n` or `\\r\\n`: 1024 is allowed");
+    lab.hint(
+        "the limit counts the line's bytes without its `\\n` or `\\r\\n`: 1024 is allowed, so \
+         `take` must let 1026 bytes through (`MAX_LINE + 2`: 1024 and `\\r\\n`); with 1025, a \
+         1024-byte line ending in `\\r\\n` is cut before its newline and refused",
+    );
     let mut server = lab.start_server(&[]);
     let [mut a, mut b] = join_all(&lab, &mut server, ["A", "B"]);
     let text = "0123456789abcdef".repeat(64);
@@ -61,8 +65,9 @@ fn a_line_over_1024_bytes_is_refused_and_its_connection_closed(#[case] text: Str
 fn a_line_that_passes_1024_bytes_is_refused_before_its_newline_arrives() {
     let lab = Lab::at(&CH, PAGE, SECTION);
     lab.hint(
-        "read at most 1025 bytes of a line (`Read::take` on the reader): a server that waits \
-         for the newline lets one client fill its memory",
+        "read at most 1026 bytes of a line (`MAX_LINE + 2`: 1024 and `\\r\\n`, with `Read::take` \
+         on the reader), and refuse it once that much has come without a newline: a server \
+         that waits for the newline lets one client fill its memory",
     );
     let server = lab.start_server(&[]);
     let mut a = server.connect("A");

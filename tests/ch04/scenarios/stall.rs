@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use harness::{Conn, Lab, ReadError};
 
 use super::CH;
-use super::support::{join_all, relayed};
+use super::support::{join_all, relayed, stalled_writes_diagnosis};
 
 /// These behaviours are taught in chapter 4.
 const PAGE: &str = "ch04-mutex";
@@ -154,6 +154,7 @@ fn read_live(
                     next += 1;
                     shared.flood_received.store(next, Ordering::SeqCst);
                 } else {
+                    conn.unexpected(&line);
                     let shown: String = text.chars().take(60).collect();
                     return Err(format!(
                         "L received {shown:?}... when F's line {next} was expected (F's lines \
@@ -230,6 +231,7 @@ fn a_client_that_stops_reading_does_not_stall_the_others() {
          client fails or times out, shut that client down and remove it; and never write while \
          holding the list's lock (copy the streams out under the lock, then write)",
     );
+    lab.hint_from_output(stalled_writes_diagnosis);
     let mut server = lab.start_server(&[]);
     // S connects first, so it most likely comes before the live readers in the server's list
     // (the check that S is disconnected does not depend on it).
@@ -295,8 +297,8 @@ fn a_client_that_stops_reading_does_not_stall_the_others() {
                     allowed.as_millis()
                 ),
                 &format!(
-                    "nothing from G; L had received {} of F's lines (is a write to S blocking \
-                     everyone, with the lock held?)",
+                    "nothing from G; L had received {} of F's lines (a write to S is holding up \
+                     the others)",
                     shared.flood_received.load(Ordering::SeqCst)
                 ),
             ),

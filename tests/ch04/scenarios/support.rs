@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use harness::{Conn, Lab, ReadError, Server};
+use harness::{Conn, Lab, Printed, ReadError, Server, Source};
 
 /// How long the first client waits for each of the second one's greetings before the second
 /// sends another: only the number of greetings depends on it, never the outcome.
@@ -19,6 +19,82 @@ const GREETING_WINDOW: Duration = Duration::from_millis(200);
 /// `text` as the other clients receive it from `sender`: `[PEER_ADDR] text`.
 pub fn relayed(sender: &Conn, text: &str) -> String {
     format!("[{}] {text}", sender.local_addr())
+}
+
+/// Whether `line`, received by `receiver`, is `receiver`'s own line sent back to it.
+pub fn own_line(receiver: &Conn, line: &str) -> bool {
+    line.starts_with(&relayed(receiver, ""))
+}
+
+/// The hint for a client that received its own line back.
+pub fn own_line_hint(receiver: &Conn) -> String {
+    format!(
+        "{} received its own line back: skip the sender when relaying (compare each member with \
+         the sender, `std::ptr::eq`)",
+        receiver.name()
+    )
+}
+
+/// Makes every failure of `lab` caused by a client receiving its own line say so, whichever
+/// check saw it: an echo to the sender shows up in most tests, each expecting something else.
+pub fn recognise_own_lines(lab: &Lab) {
+    lab.on_unexpected_line(|receiver, line| {
+        if !own_line(receiver, line) {
+            return None;
+        }
+        // Whatever the test was about, the cause is taught where the sender is skipped.
+        receiver.lab().read("ch04-mutex", "Arc and Mutex");
+        Some(own_line_hint(receiver))
+    });
+}
+
+/// For the tests with a client that stopped reading: the likely cause of a failure, from what
+/// the server logged on standard error (`error: writing to PEER...: CAUSE; disconnecting it`).
+/// None when the log does not tell (the test's own hint stands).
+pub fn stalled_writes_diagnosis(printed: &Printed<'_>) -> Option<String> {
+    let given_up: Vec<&str> = printed
+        .lines("server", Source::Stderr)
+        .into_iter()
+        .filter_map(|line| line.strip_prefix("error: writing to "))
+        .filter_map(|rest| rest.split_once(": ").map(|(who, _)| who))
+        .collect();
+    if given_up.is_empty() {
+        return Some(
+            "the server never logged `error: writing to PEER: ...`: its write to the client \
+             that stopped reading never gave up, so it has no write deadline. Bound each line's \
+             write (2 s, `WRITE_TIMEOUT`), and when it runs out, log it and disconnect that \
+             client"
+                .to_string(),
+        );
+    }
+    if let Some(who) = given_up
+        .iter()
+        .find(|who| given_up.iter().filter(|other| other == who).count() > 1)
+    {
+        return Some(format!(
+            "the server logged `error: writing to {who}` more than once: after its write timed \
+             out, the client stayed in the room, and every later line waited for it again. Mark \
+             it dead so nobody writes to it again, and shut its socket down (`Shutdown::Both`) \
+             so its own thread wakes up and takes it out of the list"
+        ));
+    }
+    // ch04 logs `PEER`, later chapters `NAME (PEER)`: the console says `disconnected PEER`.
+    let stdout = printed.lines("server", Source::Stdout);
+    let peer = |who: &str| {
+        who.rsplit_once(" (")
+            .map_or(who, |(_, peer)| peer.trim_end_matches(')'))
+            .to_string()
+    };
+    given_up
+        .iter()
+        .find(|who| !stdout.contains(&format!("disconnected {}", peer(who)).as_str()))
+        .map(|who| {
+            format!(
+                "the server gave up writing to {who} but never closed its connection: shut the \
+                 socket down (`Shutdown::Both`) when its write times out, so its own thread wakes \
+                 up from `read` and takes it out of the room"
+            )
+        })
 }
 
 /// Connects a client with `open` and waits for the server's `connected PEER` line.
@@ -43,6 +119,7 @@ pub fn join_all_with<const N: usize>(
     open: impl Fn(&Server, &str) -> Conn,
 ) -> [Conn; N] {
     assert!(N >= 2, "join_all needs at least two clients");
+    recognise_own_lines(lab);
     let mut clients: Vec<Conn> = Vec::with_capacity(N);
     clients.push(connect(server, names[0], &open));
     let mut second = connect(server, names[1], &open);

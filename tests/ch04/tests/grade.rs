@@ -21,6 +21,8 @@ mod client_cli;
 mod deadline;
 #[path = "../scenarios/lines.rs"]
 mod lines;
+#[path = "../scenarios/poisoning.rs"]
+mod poisoning;
 #[path = "../scenarios/stall.rs"]
 mod stall;
 #[path = "../scenarios/support.rs"]

@@ -2,6 +2,7 @@
 //! commands, the console, and chapter 4's rules for relayed lines, now after naming.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use harness::{Conn, Lab};
 
@@ -383,4 +384,43 @@ fn the_console_lists_who_is_online_in_the_order_clients_left_even_when_they_leav
             }
         }
     }
+}
+
+/// How soon a newcomer must be welcomed, at most: well under the server's 2 s write deadline,
+/// which a notice to a member that stopped reading may take.
+const WELCOME_WITHIN: Duration = Duration::from_millis(1000);
+
+#[test]
+fn a_newcomer_is_welcomed_at_once_even_when_a_member_has_stopped_reading() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint(
+        "welcome the newcomer before telling the others `* NAME joined`: a notice to a member \
+         that stopped reading can take a whole write deadline (2 s), and the newcomer must not \
+         wait behind it (nor see anything from the room before its welcome)",
+    );
+    let server = lab.start_server(&[]);
+    let (stalled, flooder) = support::stall_a_member(&lab, &server);
+    let mut newcomer = support::connect(&server, "newcomer");
+    newcomer.send_line("newcomer");
+    let sent = Instant::now();
+    let welcome = "welcome newcomer! online: stalled, flooder, newcomer";
+    match newcomer.read_line_bytes(WELCOME_WITHIN) {
+        Ok(line) if line == welcome.as_bytes() => lab.step(format!(
+            "newcomer: received {welcome:?} {} ms after sending its name",
+            sent.elapsed().as_millis()
+        )),
+        Ok(line) => lab.fail(
+            &format!("newcomer receives {welcome:?}"),
+            &format!("newcomer received {:?}", String::from_utf8_lossy(&line)),
+        ),
+        Err(_) => lab.fail(
+            &format!(
+                "newcomer receives {welcome:?} within {} ms, although stalled has stopped \
+                 reading",
+                WELCOME_WITHIN.as_millis()
+            ),
+            &format!("nothing within {} ms", WELCOME_WITHIN.as_millis()),
+        ),
+    }
+    drop((stalled, flooder));
 }

@@ -1,6 +1,8 @@
 //! Choosing a username: the prompt, the three refusals and the prompt again, names unique
 //! ignoring case, and a name free again as soon as its owner is gone.
 
+use std::time::Duration;
+
 use harness::Lab;
 use rstest::rstest;
 
@@ -141,4 +143,57 @@ fn a_client_still_choosing_a_name_gets_no_chat_and_no_notices() {
     // Anything the room sent W would arrive before the answer to its name.
     waiting.send_line("carol");
     waiting.expect_line("welcome carol! online: alice, carol");
+}
+
+/// The server's write deadline: a notice to a member that stopped reading may take this long.
+const SERVER_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[test]
+fn clients_asking_for_one_name_at_the_same_instant_do_not_all_get_it() {
+    let lab = Lab::at(&CH, PAGE, "Validation at the boundary");
+    lab.hint(
+        "two clients got the same name: check that the name is free and add the client in one \
+         critical section, not a check first and the lock later. The check passed for both \
+         while another join was being announced, and both were added after it",
+    );
+    let server = lab.start_server(&[]);
+    // Five clients in all: chapter 6's default cap.
+    let (stalled, flooder) = support::stall_a_member(&lab, &server);
+    // Its notice to `stalled` keeps this join being announced for up to 2 s: long enough for
+    // the askers' names to arrive meanwhile, whatever the machine's speed.
+    let blocker = join(&server, "blocker", "stalled, flooder, blocker");
+    let mut askers = [connect(&server, "A1"), connect(&server, "A2")];
+    lab.step("A1 and A2: ask for the name \"sam\" at the same instant, while blocker's join is announced");
+    let answers = harness::all_at_once(askers.iter_mut(), |conn| {
+        conn.send_line("sam");
+        conn.read_line_bytes(harness::timeout() + SERVER_WRITE_TIMEOUT)
+            .map(|line| String::from_utf8_lossy(&line).into_owned())
+    });
+    let mut welcomed = Vec::new();
+    for (conn, answer) in askers.iter().zip(answers) {
+        let who = conn.name();
+        match answer {
+            Ok(line) if line.starts_with("welcome sam! ") => welcomed.push(who),
+            Ok(line) if line == "error: username 'sam' is already taken" => {}
+            Ok(line) => lab.fail(
+                &format!("{who} is welcomed as sam, or told the name is taken"),
+                &format!("{who} received {line:?}"),
+            ),
+            Err(err) => lab.fail(
+                &format!("{who} is welcomed as sam, or told the name is taken"),
+                &format!("{err:?}"),
+            ),
+        }
+    }
+    if welcomed.len() != 1 {
+        lab.fail(
+            "exactly one of the two clients asking for \"sam\" at the same instant is welcomed",
+            &format!("welcomed as sam: {welcomed:?}"),
+        );
+    }
+    lab.step(format!(
+        "{}: welcomed as sam; the other was told the name is taken",
+        welcomed[0]
+    ));
+    drop((stalled, flooder, blocker));
 }

@@ -18,7 +18,7 @@ const CONTENDERS: usize = 3;
 
 /// How long the contenders keep taking the name and giving it back, at most: they stop at the
 /// first notice out of order.
-const CHURN: Duration = Duration::from_millis(3000);
+const CHURN: Duration = Duration::from_millis(5000);
 
 #[test]
 fn notices_about_one_name_alternate_even_when_it_is_taken_again_at_once() {

@@ -92,8 +92,17 @@ fn probe_admitted(addr: SocketAddr) -> bool {
 }
 
 /// Connects, answers the prompt with `name`, and expects `welcome NAME! online: ONLINE`.
+/// From then on, a failure caused by a client receiving its own chat line says so.
 pub fn join(server: &Server, name: &str, online: &str) -> Conn {
     let mut conn = connect(server, name);
+    conn.lab().on_unexpected_line(|receiver, line| {
+        if !line.starts_with(&format!("[{}] ", receiver.name())) {
+            return None;
+        }
+        // Skipping the sender is chapter 4's lesson.
+        receiver.lab().read("ch04-mutex", "Arc and Mutex");
+        Some(own_line_hint(receiver.name()))
+    });
     conn.send_line(name);
     conn.expect_line(&format!("welcome {name}! online: {online}"));
     conn
@@ -130,6 +139,38 @@ pub fn join_all_with<const N: usize>(
         Ok(room) => room,
         Err(_) => unreachable!("N names give N clients"),
     }
+}
+
+/// The hint for a client, logged in as `name`, that received its own chat line back.
+pub fn own_line_hint(name: &str) -> String {
+    format!(
+        "{name} received its own line back: skip the sender when relaying (compare each member \
+         with the sender, `std::ptr::eq`)"
+    )
+}
+
+/// Logs in `stalled`, with a small receive buffer, and `flooder`, who floods the room until the
+/// server is stuck writing to `stalled`, which has stopped reading: from then on, for up to one
+/// write deadline (2 s), every write to `stalled` waits. Returns both.
+pub fn stall_a_member(lab: &Lab, server: &Server) -> (Conn, Conn) {
+    // A small receive buffer, so that the server soon finds the connection full.
+    let mut stalled = server.connect_with_receive_buffer("stalled", 4096);
+    stalled.expect_line(PROMPT);
+    stalled.send_line("stalled");
+    stalled.expect_line("welcome stalled! online: stalled");
+    let flooder = join(server, "flooder", "stalled, flooder");
+    stalled.expect_line("* flooder joined");
+    lab.step(
+        "stalled: stops reading; flooder: floods 1000-byte lines until the server takes none \
+         for 200 ms (it is stuck writing to stalled)",
+    );
+    if let Err(why) = flooder.flood_until_stalled(Duration::from_millis(200), 256 << 20) {
+        lab.fail(
+            "the server gets stuck writing to stalled, which stopped reading",
+            &why,
+        );
+    }
+    (stalled, flooder)
 }
 
 /// The usual two-person room: alice joins, then bob, and alice has heard of bob.

@@ -212,6 +212,15 @@ impl Conn {
         }
     }
 
+    /// Lets the test's line check ([`Lab::on_unexpected_line`]) name the cause of `line`, which
+    /// this end received when the test expected something else: call it before failing, in a
+    /// scenario that reads lines itself. The harness's own checks call it.
+    pub fn unexpected(&self, line: &[u8]) {
+        self.lab
+            .transcript()
+            .recognise(self, &String::from_utf8_lossy(line));
+    }
+
     /// Reads one line as text (invalid UTF-8 replaced), failing the test if none arrives.
     pub fn recv_line(&mut self) -> String {
         self.recv_line_within(crate::timeout(), "a line")
@@ -236,6 +245,7 @@ impl Conn {
         let what = quote(expected);
         let got = self.recv_line_within(crate::timeout(), &what);
         if got != expected {
+            self.unexpected(got.as_bytes());
             self.lab.fail(
                 &format!("{} receives {what}", self.name),
                 &format!("{} received {}", self.name, quote(&got)),
@@ -250,14 +260,17 @@ impl Conn {
         let what = format!("the bytes \"{}\"", expected.escape_ascii());
         match self.read_line_bytes(within) {
             Ok(line) if line == expected => self.step(format!("received {what}")),
-            Ok(line) => self.lab.fail(
-                &format!("{} receives {what}", self.name),
-                &format!(
-                    "{} received the bytes \"{}\"",
-                    self.name,
-                    line.escape_ascii()
-                ),
-            ),
+            Ok(line) => {
+                self.unexpected(&line);
+                self.lab.fail(
+                    &format!("{} receives {what}", self.name),
+                    &format!(
+                        "{} received the bytes \"{}\"",
+                        self.name,
+                        line.escape_ascii()
+                    ),
+                )
+            }
             Err(err) => self.lab.fail(
                 &format!("{} receives {what}", self.name),
                 &describe(&err, within),
@@ -269,6 +282,7 @@ impl Conn {
     pub fn expect_line_matching(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> String {
         let got = self.recv_line_within(crate::timeout(), what);
         if !matches(&got) {
+            self.unexpected(got.as_bytes());
             self.lab.fail(
                 &format!("{} receives {what}", self.name),
                 &format!("{} received {}", self.name, quote(&got)),
@@ -294,14 +308,17 @@ impl Conn {
                     quote(&String::from_utf8_lossy(&partial))
                 ),
             ),
-            Ok(line) => self.lab.fail(
-                &format!("{} receives nothing", self.name),
-                &format!(
-                    "{} received {}",
-                    self.name,
-                    quote(&String::from_utf8_lossy(&line))
-                ),
-            ),
+            Ok(line) => {
+                self.unexpected(&line);
+                self.lab.fail(
+                    &format!("{} receives nothing", self.name),
+                    &format!(
+                        "{} received {}",
+                        self.name,
+                        quote(&String::from_utf8_lossy(&line))
+                    ),
+                )
+            }
             Err(err) => self.lab.fail(
                 &format!("{}'s connection stays open and quiet", self.name),
                 &describe(&err, window),
@@ -320,14 +337,17 @@ impl Conn {
             Err(ReadError::Failed(err)) => {
                 self.step(format!("saw the connection fail: {err}"));
             }
-            Ok(line) => self.lab.fail(
-                &format!("the connection to {} is closed", self.name),
-                &format!(
-                    "{} received {} first",
-                    self.name,
-                    quote(&String::from_utf8_lossy(&line))
-                ),
-            ),
+            Ok(line) => {
+                self.unexpected(&line);
+                self.lab.fail(
+                    &format!("the connection to {} is closed", self.name),
+                    &format!(
+                        "{} received {} first",
+                        self.name,
+                        quote(&String::from_utf8_lossy(&line))
+                    ),
+                )
+            }
             Err(err) => self.lab.fail(
                 &format!("the connection to {} is closed", self.name),
                 &describe(&err, within),

@@ -48,6 +48,7 @@ pub use conn::{Conn, ReadError, ScriptedServer};
 pub use output::Source;
 pub use process::Process;
 pub use server::Server;
+pub use transcript::Printed;
 use transcript::Transcript;
 
 /// One chapter's binary under test and its book page.
@@ -171,6 +172,34 @@ impl Lab {
     /// Adds a hint to later failures: what the learner probably forgot.
     pub fn hint(&self, hint: &str) -> &Lab {
         self.transcript.set_hint(hint);
+        self
+    }
+
+    /// Names the likely cause when a connection receives a line the test did not expect:
+    /// `check` gets the receiving connection and the line, and what it returns (if anything)
+    /// becomes the failure's hint, in place of [`Lab::hint`]'s. For a mistake that shows up in
+    /// many tests as the same stray line (a chat server that sends a client its own line back,
+    /// say), set once by the chapter's helpers rather than in every test. It runs on the
+    /// harness's own checks ([`Conn::expect_line`] and the like); a scenario that reads lines
+    /// itself calls [`Conn::unexpected`] before failing. The check may also point the failure
+    /// to the section that teaches the cause (`receiver.lab().read(..)`).
+    pub fn on_unexpected_line(
+        &self,
+        check: impl Fn(&Conn, &str) -> Option<String> + Send + Sync + 'static,
+    ) -> &Lab {
+        self.transcript.set_line_check(Arc::new(check));
+        self
+    }
+
+    /// Chooses the failure's hint from what the processes printed, when the test fails: for a
+    /// symptom with several likely causes that the output tells apart (a server that never
+    /// logged a write timeout has no write deadline; one that logged it again and again kept
+    /// the client). `choose` returning None keeps [`Lab::hint`]'s.
+    pub fn hint_from_output(
+        &self,
+        choose: impl Fn(&transcript::Printed<'_>) -> Option<String> + Send + Sync + 'static,
+    ) -> &Lab {
+        self.transcript.set_output_check(Arc::new(choose));
         self
     }
 

@@ -20,8 +20,33 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::Chapter;
-use crate::output::OutputLog;
+use crate::output::{OutputLog, Source};
+use crate::{Chapter, Conn};
+
+/// Names the likely cause of a line a connection received that the test did not expect (see
+/// [`crate::Lab::on_unexpected_line`]).
+pub(crate) type LineCheck = Arc<dyn Fn(&Conn, &str) -> Option<String> + Send + Sync>;
+
+/// Chooses a hint from what the processes printed (see [`crate::Lab::hint_from_output`]).
+pub(crate) type OutputCheck = Arc<dyn Fn(&Printed<'_>) -> Option<String> + Send + Sync>;
+
+/// What the processes of a failing test printed, for choosing its hint.
+pub struct Printed<'a> {
+    outputs: &'a [(String, Vec<(Source, String)>)],
+}
+
+impl Printed<'_> {
+    /// The lines the process named `process` ("server") printed on `source`, in order.
+    pub fn lines(&self, process: &str, source: Source) -> Vec<&str> {
+        self.outputs
+            .iter()
+            .filter(|(name, _)| name == process)
+            .flat_map(|(_, lines)| lines.iter())
+            .filter(|(src, _)| *src == source)
+            .map(|(_, line)| line.as_str())
+            .collect()
+    }
+}
 
 /// How many steps a report shows; a flood test would otherwise print thousands.
 const MAX_STEPS: usize = 80;
@@ -61,6 +86,11 @@ struct State {
     page: &'static str,
     section: String,
     hint: Option<String>,
+    /// Recognises an unexpected line's likely cause; what it said, once a line was recognised.
+    line_check: Option<LineCheck>,
+    diagnosis: Option<String>,
+    /// Chooses the hint from the processes' output when the test fails.
+    output_check: Option<OutputCheck>,
     /// The output logs of the processes started in this test, by name.
     outputs: Vec<(String, Arc<OutputLog>)>,
     /// Whether a full report was printed already: when many threads of one test fail (fifty
@@ -107,6 +137,24 @@ impl Transcript {
 
     pub(crate) fn set_hint(&self, hint: &str) {
         self.state().hint = Some(hint.to_string());
+    }
+
+    pub(crate) fn set_line_check(&self, check: LineCheck) {
+        self.state().line_check = Some(check);
+    }
+
+    pub(crate) fn set_output_check(&self, check: OutputCheck) {
+        self.state().output_check = Some(check);
+    }
+
+    /// Runs the line check on a line `conn` received unexpectedly; a cause it recognises
+    /// becomes the failure's hint.
+    pub(crate) fn recognise(&self, conn: &Conn, line: &str) {
+        let check = self.state().line_check.clone();
+        // Called without the state's lock: the check may read the connection.
+        if let Some(diagnosis) = check.and_then(|check| check(conn, line)) {
+            self.state().diagnosis = Some(diagnosis);
+        }
     }
 
     /// Appends a numbered step.
@@ -189,8 +237,12 @@ impl Transcript {
         }
         let _ = writeln!(out, "Expected: {expected}");
         let _ = writeln!(out, "Got:      {got}");
-        for (name, log) in &state.outputs {
-            let lines = log.snapshot();
+        let printed: Vec<(String, Vec<(Source, String)>)> = state
+            .outputs
+            .iter()
+            .map(|(name, log)| (name.clone(), log.snapshot()))
+            .collect();
+        for ((name, log), (_, lines)) in state.outputs.iter().zip(&printed) {
             let ended = if log.is_closed() {
                 " (the process has ended)"
             } else {
@@ -208,7 +260,17 @@ impl Transcript {
                 let _ = writeln!(out, "   {} {line}", source.marker());
             }
         }
-        if let Some(hint) = &state.hint {
+        // The most specific hint wins: a recognised line, then the output's, then the test's.
+        let from_output = state
+            .output_check
+            .as_ref()
+            .and_then(|check| check(&Printed { outputs: &printed }));
+        let hint = state
+            .diagnosis
+            .clone()
+            .or(from_output)
+            .or_else(|| state.hint.clone());
+        if let Some(hint) = &hint {
             let _ = writeln!(out, "Hint: {hint}");
         }
         let _ = writeln!(
