@@ -89,7 +89,9 @@ impl Room {
         // that welcome lists (but itself) hear `* NAME joined`; and joins and leaves are
         // announced one at a time, in the order the room changed (`announcing`), so that the
         // notices about one name alternate. The console logs `joined NAME from PEER` and the new
-        // `online:` line. Book: Validation at the boundary; Notices in the order the room changed.
+        // `online:` line. A client whose second handle cannot be made (out of file descriptors)
+        // is told `error: server is busy, try again later` (`JoinError::Io`).
+        // Book: Validation at the boundary; Notices in the order the room changed.
         let _ = (name, stream, peer, Self::announcing);
         todo!("ch05: admit a client under a free name (book: Validation at the boundary)")
     }

@@ -90,12 +90,14 @@ fn choose_name(
 
 /// Handles one line from a client in the room and returns the session's next state.
 ///
-/// The line, cleaned with [`line::sanitize`], is `exit` (answer `bye NAME`; the client leaves),
+/// The line, spaces around it ignored, is `exit` (answer `bye NAME`; the client leaves),
 /// `/who` (answer `online: A, B` to this client only), another `/word` (answer
-/// `error: unknown command '/word' (try /who or exit)`), blank (nothing), or chat (relay
-/// `[NAME] text` to everyone else with [`Room::broadcast`]).
+/// `error: unknown command '/word' (try /who or exit)`), or chat: cleaned with
+/// [`line::sanitize`], it is relayed as `[NAME] text` to everyone else with
+/// [`Room::broadcast`], unless nothing but blanks is left. Commands are recognised in the
+/// line as sent, not in its cleaned copy: `ex\0it` is chat, not `exit`.
 fn chat(room: &Room, membership: Membership, text: &str) -> State {
-    // TODO(ch05): Implement the five cases above; answer this client with
+    // TODO(ch05): Implement the cases above; answer this client with
     // `membership.member().send(...)`. Return `State::Gone` after `exit` (dropping the
     // membership is what takes the client out of the room) and
     // `State::Chatting(membership)` otherwise. Book: Protocol state per connection.

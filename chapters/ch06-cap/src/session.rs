@@ -40,6 +40,11 @@ pub fn run(
     // Until the client has a name, we write to it directly; the timeout protects us from a
     // client that never reads, as it does for members.
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    // TODO(ch06): Give the client `login_timeout` in all to choose its name: one deadline for
+    // the whole login, which every read of the socket must respect, however slowly the bytes
+    // come. (A timeout per read, or per line, starts again after each byte or each bad name: a
+    // client dripping its name could hold its slot for ever.) `connection::DeadlineReader`
+    // reads a socket until a deadline. Book: Timeouts against idle connections.
     let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
     let mut state = State::ChoosingName;
@@ -48,16 +53,11 @@ pub fn run(
         if let State::Gone = state {
             return Ok(());
         }
-        // TODO(ch06): Give the client `login_timeout` to choose a name: ONE deadline, fixed
-        // before this loop (`Instant::now() + login_timeout`), not a fresh timeout per read, so
-        // a client that keeps sending bad names cannot hold its slot for ever. Before each read,
-        // set the socket's read timeout with `stream.set_read_timeout`: while
-        // `State::ChoosingName`, the time left until the deadline (`checked_duration_since`;
-        // when none is left, return `login_timed_out(...)` at once, since a zero timeout is an
-        // error); once chatting, `None`. Book: Timeouts against idle connections.
         let line = match line::read_line(&mut reader, &mut buf) {
-            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                // Only a client still choosing its name has a read timeout.
+            // Only a client still choosing its name has a deadline.
+            Err(err)
+                if err.kind() == ErrorKind::TimedOut && matches!(state, State::ChoosingName) =>
+            {
                 return login_timed_out(stream, peer, login_timeout);
             }
             other => other?,
@@ -79,6 +79,8 @@ pub fn run(
             }
         };
         state = match state {
+            // TODO(ch06): A client that has chosen its name has no deadline any more: it may
+            // stay quiet for hours. Book: Timeouts against idle connections.
             State::ChoosingName => choose_name(room, stream, peer, &text)?,
             State::Chatting(membership) => chat(room, membership, &text),
             State::Gone => State::Gone,
@@ -114,7 +116,8 @@ fn choose_name(
 /// Handles one line from a client in the room.
 fn chat(room: &Room, membership: Membership, text: &str) -> State {
     let me = membership.member();
-    let text = line::sanitize(text);
+    // Commands are recognised in the line as sent (spaces around it ignored); only what others
+    // will see is cleaned. So `ex\0it` is chat (relayed as `exit`), not a goodbye.
     let command = text.trim();
     if command == "exit" {
         me.send(&format!("bye {}", me.name));
@@ -127,10 +130,14 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
     } else if command.starts_with('/') {
         let word = command.split_whitespace().next().unwrap_or(command);
         me.send(&format!(
-            "error: unknown command '{word}' (try /who or exit)"
+            "error: unknown command '{}' (try /who or exit)",
+            word.escape_debug()
         ));
-    } else if !command.is_empty() {
-        room.broadcast(me, &format!("[{}] {text}", me.name));
+    } else {
+        let clean = line::sanitize(text);
+        if !clean.trim().is_empty() {
+            room.broadcast(me, &format!("[{}] {clean}", me.name));
+        }
     }
     State::Chatting(membership)
 }
@@ -139,7 +146,11 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
 ///
 /// Keep as is: the grader reads these lines.
 fn login_timed_out(stream: &TcpStream, peer: SocketAddr, timeout: Duration) -> io::Result<()> {
-    say!("timed out {peer}: no username within {timeout:?}");
+    // In seconds, as the command line takes them: `0.5 s`, `30 s`.
+    say!(
+        "timed out {peer}: no username within {} s",
+        timeout.as_secs_f64()
+    );
     write_line(stream, "error: timed out waiting for a username")
 }
 

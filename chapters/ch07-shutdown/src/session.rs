@@ -11,6 +11,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::connection::DeadlineReader;
 use crate::line::{self, Line, MAX_LINE};
 use crate::names;
 use crate::room::{Client, JoinError, Membership, Room};
@@ -37,26 +38,22 @@ pub fn run(
     stream: &TcpStream,
     login_timeout: Duration,
 ) -> io::Result<()> {
-    let mut reader = BufReader::new(stream);
+    // One deadline for the whole login, applied before every read: a client that sends its
+    // name a byte at a time, or keeps sending bad names, has `login_timeout` in all.
+    let deadline = Instant::now() + login_timeout;
+    let mut reader = BufReader::new(DeadlineReader::new(stream, deadline));
     let mut buf = Vec::new();
     let mut state = State::ChoosingName;
-    // One deadline for the whole login, not a timeout per read: a client that keeps sending
-    // invalid names must not hold its slot for ever either.
-    let deadline = Instant::now() + login_timeout;
     write_line(client, PROMPT)?;
     loop {
-        let read_timeout = match &state {
-            State::Gone => return Ok(()),
-            State::Chatting(_) => None,
-            State::ChoosingName => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => return login_timed_out(client, login_timeout),
-            },
-        };
-        stream.set_read_timeout(read_timeout)?;
+        if let State::Gone = state {
+            return Ok(());
+        }
         let line = match line::read_line(&mut reader, &mut buf) {
-            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                // Only a client still choosing its name has a read timeout.
+            // Only a client still choosing its name has a deadline.
+            Err(err)
+                if err.kind() == ErrorKind::TimedOut && matches!(state, State::ChoosingName) =>
+            {
                 return login_timed_out(client, login_timeout);
             }
             other => other?,
@@ -75,7 +72,14 @@ pub fn run(
             }
         };
         state = match state {
-            State::ChoosingName => choose_name(room, client, &text)?,
+            State::ChoosingName => match choose_name(room, client, &text)? {
+                State::Chatting(membership) => {
+                    // Named: no deadline from now on, so a chat line costs no extra system call.
+                    reader.get_mut().clear_deadline()?;
+                    State::Chatting(membership)
+                }
+                other => other,
+            },
             State::Chatting(membership) => chat(room, membership, &text),
             State::Gone => State::Gone,
         };
@@ -105,7 +109,8 @@ fn choose_name(room: &Arc<Room>, client: &Arc<Client>, answer: &str) -> io::Resu
 /// Handles one line from a client in the room.
 fn chat(room: &Room, membership: Membership, text: &str) -> State {
     let me = membership.member();
-    let text = line::sanitize(text);
+    // Commands are recognised in the line as sent (spaces around it ignored); only what others
+    // will see is cleaned. So `ex\0it` is chat (relayed as `exit`), not a goodbye.
     let command = text.trim();
     if command == "exit" {
         me.client.send(&format!("bye {}", me.name));
@@ -118,17 +123,26 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
     } else if command.starts_with('/') {
         let word = command.split_whitespace().next().unwrap_or(command);
         me.client.send(&format!(
-            "error: unknown command '{word}' (try /who or exit)"
+            "error: unknown command '{}' (try /who or exit)",
+            word.escape_debug()
         ));
-    } else if !command.is_empty() {
-        room.broadcast(me, &format!("[{}] {text}", me.name));
+    } else {
+        let clean = line::sanitize(text);
+        if !clean.trim().is_empty() {
+            room.broadcast(me, &format!("[{}] {clean}", me.name));
+        }
     }
     State::Chatting(membership)
 }
 
 /// Tells a client that took too long to choose a name, and logs it.
 fn login_timed_out(client: &Client, timeout: Duration) -> io::Result<()> {
-    say!("timed out {}: no username within {timeout:?}", client.peer);
+    // In seconds, as the command line takes them: `0.5 s`, `30 s`.
+    say!(
+        "timed out {}: no username within {} s",
+        client.peer,
+        timeout.as_secs_f64()
+    );
     write_line(client, "error: timed out waiting for a username")
 }
 

@@ -98,7 +98,8 @@ fn choose_name(
 /// Handles one line from a client in the room.
 fn chat(room: &Room, membership: Membership, text: &str) -> State {
     let me = membership.member();
-    let text = line::sanitize(text);
+    // Commands are recognised in the line as sent (spaces around it ignored); only what others
+    // will see is cleaned. So `ex\0it` is chat (relayed as `exit`), not a goodbye.
     let command = text.trim();
     if command == "exit" {
         me.send(&format!("bye {}", me.name));
@@ -111,10 +112,14 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
     } else if command.starts_with('/') {
         let word = command.split_whitespace().next().unwrap_or(command);
         me.send(&format!(
-            "error: unknown command '{word}' (try /who or exit)"
+            "error: unknown command '{}' (try /who or exit)",
+            word.escape_debug()
         ));
-    } else if !command.is_empty() {
-        room.broadcast(me, &format!("[{}] {text}", me.name));
+    } else {
+        let clean = line::sanitize(text);
+        if !clean.trim().is_empty() {
+            room.broadcast(me, &format!("[{}] {clean}", me.name));
+        }
     }
     State::Chatting(membership)
 }

@@ -46,8 +46,10 @@ pub struct ServerArgs {
     #[arg(long, value_name = "N", default_value_t = 5,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_clients: u16,
-    /// Seconds a new client has to choose a username before it is disconnected.
-    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    /// Seconds a new client has to choose a username before it is disconnected (0.001 to
+    /// 86400, fractions allowed).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds,
+          allow_negative_numbers = true)]
     pub login_timeout: Duration,
 }
 
@@ -68,15 +70,20 @@ fn parse_addr(text: &str) -> Result<String, String> {
     }
 }
 
-/// Parses a positive number of seconds, fractions allowed (`0.5`).
+/// The shortest and longest `--login-timeout`, in seconds: a millisecond (below it the
+/// deadline is gone before the first read), and a day (far beyond any login, and small enough
+/// that adding it to the clock cannot overflow).
+const LOGIN_TIMEOUT_RANGE: (f64, f64) = (0.001, 86_400.0);
+
+/// Parses a number of seconds within [`LOGIN_TIMEOUT_RANGE`], fractions allowed (`0.5`).
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
         .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if !(seconds > 0.0 && seconds <= 86_400.0) {
-        return Err(format!(
-            "'{text}' must be more than 0 and at most 86400 seconds"
-        ));
+    let (min, max) = LOGIN_TIMEOUT_RANGE;
+    // Written so that NaN, which compares false with everything, is refused too.
+    if !(min..=max).contains(&seconds) {
+        return Err(format!("'{text}' must be from {min} to {max} seconds"));
     }
     Ok(Duration::from_secs_f64(seconds))
 }

@@ -11,6 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::connection::DeadlineReader;
 use crate::line::{self, Line, MAX_LINE};
 use crate::names;
 use crate::room::{JoinError, Membership, Room, WRITE_TIMEOUT};
@@ -42,28 +43,24 @@ pub fn run(
     // Until the client has a name, we write to it directly; the timeout protects us from a
     // client that never reads, as it does for members.
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let mut reader = BufReader::new(stream);
+    // ANCHOR: login_deadline
+    // One deadline for the whole login, applied before every read: a client that sends its
+    // name a byte at a time, or keeps sending bad names, has `login_timeout` in all.
+    let deadline = Instant::now() + login_timeout;
+    let mut reader = BufReader::new(DeadlineReader::new(stream, deadline));
+    // ANCHOR_END: login_deadline
     let mut buf = Vec::new();
     let mut state = State::ChoosingName;
-    // ANCHOR: login_deadline
-    // One deadline for the whole login, not a timeout per read: a client that keeps sending
-    // invalid names must not hold its slot for ever either.
-    let deadline = Instant::now() + login_timeout;
-    // ANCHOR_END: login_deadline
     write_line(stream, PROMPT)?;
     loop {
-        let read_timeout = match &state {
-            State::Gone => return Ok(()),
-            State::Chatting(_) => None,
-            State::ChoosingName => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => return login_timed_out(stream, peer, login_timeout),
-            },
-        };
-        stream.set_read_timeout(read_timeout)?;
+        if let State::Gone = state {
+            return Ok(());
+        }
         let line = match line::read_line(&mut reader, &mut buf) {
-            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                // Only a client still choosing its name has a read timeout.
+            // Only a client still choosing its name has a deadline.
+            Err(err)
+                if err.kind() == ErrorKind::TimedOut && matches!(state, State::ChoosingName) =>
+            {
                 return login_timed_out(stream, peer, login_timeout);
             }
             other => other?,
@@ -85,7 +82,16 @@ pub fn run(
             }
         };
         state = match state {
-            State::ChoosingName => choose_name(room, stream, peer, &text)?,
+            // ANCHOR: joined
+            State::ChoosingName => match choose_name(room, stream, peer, &text)? {
+                State::Chatting(membership) => {
+                    // Named: no deadline from now on, so a chat line costs no extra system call.
+                    reader.get_mut().clear_deadline()?;
+                    State::Chatting(membership)
+                }
+                other => other,
+            },
+            // ANCHOR_END: joined
             State::Chatting(membership) => chat(room, membership, &text),
             State::Gone => State::Gone,
         };
@@ -123,7 +129,8 @@ fn choose_name(
 /// Handles one line from a client in the room.
 fn chat(room: &Room, membership: Membership, text: &str) -> State {
     let me = membership.member();
-    let text = line::sanitize(text);
+    // Commands are recognised in the line as sent (spaces around it ignored); only what others
+    // will see is cleaned. So `ex\0it` is chat (relayed as `exit`), not a goodbye.
     let command = text.trim();
     if command == "exit" {
         me.send(&format!("bye {}", me.name));
@@ -136,10 +143,14 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
     } else if command.starts_with('/') {
         let word = command.split_whitespace().next().unwrap_or(command);
         me.send(&format!(
-            "error: unknown command '{word}' (try /who or exit)"
+            "error: unknown command '{}' (try /who or exit)",
+            word.escape_debug()
         ));
-    } else if !command.is_empty() {
-        room.broadcast(me, &format!("[{}] {text}", me.name));
+    } else {
+        let clean = line::sanitize(text);
+        if !clean.trim().is_empty() {
+            room.broadcast(me, &format!("[{}] {clean}", me.name));
+        }
     }
     State::Chatting(membership)
 }
@@ -147,7 +158,11 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
 
 /// Tells a client that took too long to choose a name, and logs it.
 fn login_timed_out(stream: &TcpStream, peer: SocketAddr, timeout: Duration) -> io::Result<()> {
-    say!("timed out {peer}: no username within {timeout:?}");
+    // In seconds, as the command line takes them: `0.5 s`, `30 s`.
+    say!(
+        "timed out {peer}: no username within {} s",
+        timeout.as_secs_f64()
+    );
     write_line(stream, "error: timed out waiting for a username")
 }
 

@@ -55,10 +55,27 @@ fn a_line_split_across_writes_comes_back_once_after_its_newline() {
 #[test]
 fn a_carriage_return_before_the_newline_is_dropped() {
     let lab = Lab::at(&CH, PAGE, "Framing lines");
+    lab.hint("a line from telnet or Windows ends in `\\r\\n`: drop the `\\r` before the newline");
     let server = lab.start_server(&[]);
     let mut a = server.connect("A");
     a.send_bytes(b"from telnet\r\n");
     a.expect_line_bytes(b"from telnet");
+}
+
+#[test]
+fn an_unfinished_last_line_is_not_echoed() {
+    let lab = Lab::at(&CH, PAGE, "Framing lines");
+    lab.hint(
+        "a line ends at its newline: when the client closes after `hel`, there is no line to \
+         echo; drop the unfinished bytes and close",
+    );
+    let server = lab.start_server(&[]);
+    let mut a = server.connect("A");
+    a.send_line("a whole line");
+    a.expect_line("a whole line");
+    a.send_bytes(b"no newline");
+    a.shutdown_write();
+    a.expect_closed();
 }
 
 #[test]

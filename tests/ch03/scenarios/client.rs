@@ -17,6 +17,10 @@ const PAGE: &str = "ch03-client";
 /// How long a command-line check may run: they print and exit at once.
 const QUICK: Duration = Duration::from_secs(10);
 
+/// How long a client must stay after its input ended: one that exits at end of input is gone
+/// within a millisecond, so a quarter of a second is ample to see it.
+const STAYS: Duration = Duration::from_millis(250);
+
 /// `client --addr HOST:PORT` for a client of `server`.
 fn client_args(server: &ScriptedServer) -> Vec<String> {
     let mut args = vec!["client".to_string()];
@@ -121,6 +125,16 @@ fn end_of_input_half_closes_and_still_prints_what_arrives() {
             &format!("{err:?}"),
         ),
     }
+    if let Some(status) = client.wait_exit(STAYS) {
+        lab.fail(
+            "the client keeps running after its input ended, until the server closes",
+            &format!("it exited ({status}) before the server had answered"),
+        );
+    }
+    lab.step(format!(
+        "client: still running {} ms after its input ended",
+        STAYS.as_millis()
+    ));
     server.send_line("the answer, after your input ended");
     expect_next_stdout(&lab, &mut client, "the answer, after your input ended");
     lab.step("server: closes the connection");

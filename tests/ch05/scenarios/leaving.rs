@@ -1,5 +1,6 @@
-//! Leaving: `exit` is answered with `bye NAME`, and every way out (exit, end of file, a reset,
-//! a line too long) gives the others the same `* NAME left` and the console the same lines.
+//! Leaving: `exit` (as sent, not as cleaned) is answered with `bye NAME`, and every way out
+//! (exit, end of file, a reset, a line too long) gives the others the same `* NAME left` and
+//! the console the same lines.
 
 use harness::Lab;
 use rstest::rstest;
@@ -17,6 +18,22 @@ fn exit_is_answered_with_bye_and_the_connection_closes() {
     bob.expect_line("bye bob");
     bob.expect_closed();
     alice.expect_line("* bob left");
+}
+
+#[test]
+fn exit_with_a_control_character_inside_is_chat_not_a_goodbye() {
+    let lab = Lab::at(&CH, PAGE, "Protocol state per connection");
+    lab.hint(
+        "recognise `exit` (and the commands) in the line as the client sent it, spaces around \
+         it ignored, before cleaning it: `ex\\0it` is not `exit`, it is chat, and only the \
+         relayed copy is cleaned",
+    );
+    let server = lab.start_server(&[]);
+    let (mut alice, mut bob) = support::alice_and_bob(&server);
+    bob.send_line("ex\0it");
+    alice.expect_line("[bob] exit");
+    bob.send_line("/who");
+    bob.expect_line("online: alice, bob");
 }
 
 #[rstest]

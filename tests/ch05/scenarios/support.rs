@@ -1,7 +1,10 @@
 //! Small helpers the chapter 5 scenarios share (and chapter 6's, which run them again): logging
-//! in under a name, leaving in each of the ways a client can leave, and reading the console.
+//! in under a name, leaving in each of the ways a client can leave, reading the console, and,
+//! from chapter 6, telling a leaked slot from a late one when a client is refused.
 
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
 
 use harness::{Conn, Lab, Server};
 
@@ -14,11 +17,78 @@ pub const PROMPT: &str = "Enter username:";
 /// The answer to a line over 1024 bytes (chapter 4 on).
 pub const TOO_LONG: &str = "error: line too long (max 1024 bytes)";
 
+/// How a refusal starts when every slot is taken (chapter 6 on).
+pub const FULL: &str = "error: server is full";
+
 /// Connects a test client named `who` in the transcript and expects the username prompt.
+///
+/// From chapter 6 the server may answer `error: server is full` instead; where this is called,
+/// a slot should have been free, so the failure names the likely cause ([`diagnose_full`]).
 pub fn connect(server: &Server, who: &str) -> Conn {
     let mut conn = server.connect(who);
-    conn.expect_line(PROMPT);
+    let first = conn.expect_line_matching(&format!("{PROMPT:?}"), |line| {
+        line == PROMPT || line.starts_with(FULL)
+    });
+    if first != PROMPT {
+        let lab = conn.lab().clone();
+        let cause = diagnose_full(&lab, server);
+        lab.fail(
+            &format!("{who} receives {PROMPT:?}: fewer clients than the cap are connected"),
+            &format!("{who} received {first:?}; {cause}"),
+        );
+    }
     conn
+}
+
+/// How long [`diagnose_full`] keeps trying to get in.
+const RETRY_FOR: Duration = Duration::from_secs(2);
+
+/// How long [`diagnose_full`] waits between two tries.
+const RETRY_EVERY: Duration = Duration::from_millis(50);
+
+/// For a server that refused a client although a slot should have been free: tries to get in
+/// again for up to [`RETRY_FOR`], then points the failure at chapter 6's RAII section with the
+/// hint for the symptom (a slot that came back late, or never), and returns what it saw.
+pub fn diagnose_full(lab: &Lab, server: &Server) -> String {
+    lab.read("ch06-cap", "RAII slot guards");
+    let started = Instant::now();
+    let mut tries = 0;
+    while started.elapsed() < RETRY_FOR {
+        tries += 1;
+        if probe_admitted(server.addr()) {
+            lab.hint(
+                "a slot came back late: give it back as soon as the connection is closed, and \
+                 before printing `disconnected PEER` (whoever reads that line may connect at \
+                 once): drop the guard first",
+            );
+            return format!(
+                "a client that tried again got in {} ms later (try {tries}): the slot came back, \
+                 but late",
+                started.elapsed().as_millis()
+            );
+        }
+        // A bounded poll: the server gives no signal when a slot comes back.
+        std::thread::sleep(RETRY_EVERY);
+    }
+    lab.hint(
+        "a slot was never given back: tie it to a guard whose `Drop` gives it back, owned by the \
+         connection's thread, so that every way out, an error or a panic included, frees it",
+    );
+    format!(
+        "nobody got in during the next {} ms ({tries} tries): a slot was never given back",
+        RETRY_FOR.as_millis()
+    )
+}
+
+/// Connects once, outside the transcript, and says whether the server sent the prompt.
+fn probe_admitted(addr: SocketAddr) -> bool {
+    let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut first = String::new();
+    let _ = BufReader::new(stream).read_line(&mut first);
+    first.trim_end() == PROMPT
 }
 
 /// Connects, answers the prompt with `name`, and expects `welcome NAME! online: ONLINE`.
@@ -27,6 +97,39 @@ pub fn join(server: &Server, name: &str, online: &str) -> Conn {
     conn.send_line(name);
     conn.expect_line(&format!("welcome {name}! online: {online}"));
     conn
+}
+
+/// `text` as the other clients receive it from `sender`, whose transcript name is its
+/// username: `[NAME] text`. (Chapter 4's scenarios that run again here call it too.)
+pub fn relayed(sender: &Conn, text: &str) -> String {
+    format!("[{}] {text}", sender.name())
+}
+
+/// Connects each of `names` with `open`, logs it in under that name, and has everyone already
+/// in the room read its `* NAME joined`: then every one of them is in the room. For chapter 4's
+/// scenarios that run again here (their `join_all_with`).
+pub fn join_all_with<const N: usize>(
+    _lab: &Lab,
+    server: &mut Server,
+    names: [&str; N],
+    open: impl Fn(&Server, &str) -> Conn,
+) -> [Conn; N] {
+    let mut room: Vec<Conn> = Vec::with_capacity(N);
+    for name in names {
+        let mut conn = open(server, name);
+        conn.expect_line(PROMPT);
+        conn.send_line(name);
+        let online: Vec<&str> = room.iter().map(Conn::name).chain([name]).collect();
+        conn.expect_line(&format!("welcome {name}! online: {}", online.join(", ")));
+        for member in &mut room {
+            member.expect_line(&format!("* {name} joined"));
+        }
+        room.push(conn);
+    }
+    match room.try_into() {
+        Ok(room) => room,
+        Err(_) => unreachable!("N names give N clients"),
+    }
 }
 
 /// The usual two-person room: alice joins, then bob, and alice has heard of bob.

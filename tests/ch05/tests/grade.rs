@@ -16,6 +16,11 @@ mod cli;
 mod client;
 #[path = "../../ch03/scenarios/client_cli.rs"]
 mod client_cli;
+#[path = "../../ch04/scenarios/deadline.rs"]
+mod deadline;
+#[cfg(unix)]
+#[path = "../scenarios/descriptors.rs"]
+mod descriptors;
 #[path = "../scenarios/leaving.rs"]
 mod leaving;
 #[path = "../scenarios/names.rs"]

@@ -245,12 +245,11 @@ fn forty_clients_connecting_at_once_never_get_more_than_the_cap_in() {
             );
         }
         if admitted.len() < 5 {
-            lab.section("RAII slot guards");
+            let cause = support::diagnose_full(&lab, &server);
             lab.fail(
                 "exactly 5 of 40 clients get the prompt when the server starts the round empty",
                 &format!(
-                    "only {} got the prompt in round {round} (a slot not given back, or given \
-                     back only after `disconnected PEER` was printed?)",
+                    "only {} got the prompt in round {round}; {cause}",
                     admitted.len()
                 ),
             );

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use assert_cmd::Command;
 use harness::{Lab, ReadError};
+use predicates::prelude::*;
+use rstest::rstest;
 
 use super::CH;
 use super::support::{self, PROMPT, connect, join};
@@ -13,6 +16,9 @@ const PAGE: &str = "ch06-cap";
 
 /// The line a client gets when its login time is up.
 const TIMED_OUT: &str = "error: timed out waiting for a username";
+
+/// How long a command-line check may run: it prints and exits at once.
+const QUICK: Duration = Duration::from_secs(10);
 
 /// The login timeout these tests give the server: short, so the tests are quick.
 const LOGIN_TIMEOUT: Duration = Duration::from_millis(500);
@@ -41,9 +47,17 @@ fn a_client_that_never_names_itself_is_told_and_closed_after_the_login_timeout()
         );
     }
     let prefix = format!("timed out {peer}: no username within ");
-    server.expect_stdout(&format!("a line starting with {prefix:?}"), |line| {
+    let logged = server.expect_stdout(&format!("a line starting with {prefix:?}"), |line| {
         line.starts_with(&prefix)
     });
+    let expected = format!("{prefix}0.5 s");
+    if logged != expected {
+        lab.hint("the console gives the login timeout in seconds, as typed on the command line");
+        lab.fail(
+            &format!("server prints {expected:?} (seconds, like `--login-timeout 0.5`)"),
+            &format!("it printed {logged:?}"),
+        );
+    }
     support::expect_disconnected(&mut server, &[peer]);
 }
 
@@ -114,4 +128,104 @@ fn a_named_client_may_stay_quiet_longer_than_the_login_timeout() {
     support::expect_disconnected(&mut server, &[idle_peer]);
     alice.send_line("/who");
     alice.expect_line("online: alice");
+}
+
+/// How long the drip test waits between two bytes of a name.
+const DRIP_EVERY: Duration = Duration::from_millis(300);
+
+#[test]
+fn a_client_dripping_its_name_a_byte_at_a_time_is_timed_out_like_a_silent_one() {
+    let lab = Lab::at(&CH, PAGE, "Timeouts against idle connections");
+    lab.hint(
+        "a socket's read timeout bounds one read and starts again after every byte: apply the \
+         time LEFT until the login deadline before every read of the socket, not once per line",
+    );
+    let server = lab.start_server(&["--login-timeout", "1"]);
+    let started = Instant::now();
+    let mut drip = connect(&server, "A");
+    let bound = Duration::from_millis(1800);
+    lab.step(format!(
+        "A: sends a name one byte every {} ms, never the newline",
+        DRIP_EVERY.as_millis()
+    ));
+    drip.quiet();
+    let mut sent = 0;
+    // Each wait for the server's line lasts one drip interval: the next byte goes out when
+    // nothing has come.
+    let outcome = loop {
+        if started.elapsed() > bound {
+            break Err(format!(
+                "A was still connected {} ms after connecting, after {sent} bytes",
+                started.elapsed().as_millis()
+            ));
+        }
+        if !drip.try_send(b"a") {
+            break Err(format!("A's byte {} could not be sent", sent + 1));
+        }
+        sent += 1;
+        match drip.read_line_bytes(DRIP_EVERY) {
+            Err(ReadError::TimedOut { .. }) => continue,
+            Ok(line) if line == TIMED_OUT.as_bytes() => break Ok(()),
+            Ok(line) => {
+                break Err(format!("A received {:?}", String::from_utf8_lossy(&line)));
+            }
+            Err(err) => break Err(format!("A's connection ended without the line: {err:?}")),
+        }
+    };
+    let waited = started.elapsed();
+    let expected = format!(
+        "A receives {TIMED_OUT:?} within {} ms of connecting (`--login-timeout 1`), however \
+         slowly it sends",
+        bound.as_millis()
+    );
+    if let Err(got) = outcome {
+        lab.fail(&expected, &got);
+    }
+    lab.step(format!(
+        "A: received {TIMED_OUT:?} {} ms after connecting, after {sent} bytes",
+        waited.as_millis()
+    ));
+    drip.expect_closed();
+}
+
+/// `--login-timeout` values the server refuses, and why.
+#[rstest]
+#[case::zero("0")]
+#[case::negative("-1")]
+#[case::too_small_to_count("1e-10")]
+#[case::not_a_number("soon")]
+#[case::infinite("inf")]
+#[case::more_than_a_day("86401")]
+fn a_login_timeout_that_is_not_between_a_millisecond_and_a_day_is_refused(#[case] value: &str) {
+    let lab = Lab::at(&CH, PAGE, "Your task");
+    lab.hint(
+        "parse `--login-timeout` as seconds from 0.001 to 86400 (fractions allowed) and let \
+         clap refuse anything else; a negative number must reach your parser too \
+         (`allow_negative_numbers`)",
+    );
+    lab.step(format!("started the server with `--login-timeout {value}`"));
+    let run = Command::new(CH.bin)
+        .args(["--addr", "127.0.0.1:0", "--login-timeout", value])
+        .timeout(QUICK)
+        .assert();
+    let run = lab.check("the server exits with a failure status", run.try_failure());
+    let run = lab.check(
+        &format!("standard error names --login-timeout and the value {value:?}"),
+        run.try_stderr(
+            predicate::str::contains("--login-timeout").and(predicate::str::contains(value)),
+        ),
+    );
+    lab.check(
+        "nothing is printed on standard output (the server never listens)",
+        run.try_stdout(predicate::str::is_empty()),
+    );
+}
+
+#[rstest]
+#[case::a_millisecond("0.001")]
+#[case::a_day("86400")]
+fn a_login_timeout_from_a_millisecond_to_a_day_is_accepted(#[case] value: &str) {
+    let lab = Lab::at(&CH, PAGE, "Your task");
+    lab.hint("`--login-timeout` takes seconds from 0.001 to 86400, fractions allowed");
+    let _server = lab.start_server(&["--login-timeout", value]);
 }

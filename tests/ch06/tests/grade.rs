@@ -8,6 +8,13 @@ use harness::Chapter;
 /// The chapter under test, as the scenarios below see it.
 static CH: Chapter = harness::chapter!("ch06", "ch06-cap");
 
+/// The chapter's library, for the one test that calls its pub API (`Slots`, named in the
+/// TODO): your `chapters/ch06-cap`, or with `--features solution` the reference answer.
+#[cfg(not(feature = "solution"))]
+use ch06_cap as chapter;
+#[cfg(feature = "solution")]
+use ch06_cap_solution as chapter;
+
 #[path = "../scenarios/cap.rs"]
 mod cap;
 #[path = "../../ch05/scenarios/chat.rs"]
@@ -20,6 +27,13 @@ mod client;
 mod client_cli;
 #[path = "../scenarios/client_full.rs"]
 mod client_full;
+#[path = "../scenarios/closing.rs"]
+mod closing;
+#[path = "../../ch04/scenarios/deadline.rs"]
+mod deadline;
+#[cfg(unix)]
+#[path = "../../ch05/scenarios/descriptors.rs"]
+mod descriptors;
 #[path = "../../ch05/scenarios/leaving.rs"]
 mod leaving;
 #[path = "../scenarios/login.rs"]
@@ -28,5 +42,7 @@ mod login;
 mod names;
 #[path = "../../ch05/scenarios/notices.rs"]
 mod notices;
+#[path = "../scenarios/slots.rs"]
+mod slots;
 #[path = "../../ch05/scenarios/support.rs"]
 mod support;

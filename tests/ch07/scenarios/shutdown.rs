@@ -409,7 +409,7 @@ fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
 fn a_shutdown_with_four_stalled_readers_and_a_flooder_still_takes_under_2_s() {
     let lab = Lab::at(&CH, PAGE, "A deadline for the whole shutdown");
     let mut server = lab.start_server(&[]);
-    // Small receive buffers: once the flood stops, even a short notice finds them full.
+    // Small receive buffers, so that the floods fill them quickly.
     let mut room = Vec::new();
     for name in ["s1", "s2", "s3", "s4", "flood"] {
         let conn = match name {
@@ -419,15 +419,19 @@ fn a_shutdown_with_four_stalled_readers_and_a_flooder_still_takes_under_2_s() {
         let conn = join_on(conn, &mut room, name);
         room.push(conn);
     }
+    // Every client floods and none reads, so every connection's buffers fill up and every
+    // connection's thread ends up stuck writing to another: a notice to any of them must wait
+    // for a stuck write, then finds no room for itself.
     lab.step(format!(
-        "s1..s4: stop reading; flood: floods the room with 1000-byte lines until the server \
-         stops reading them for {} ms",
+        "s1..s4 and flood: all flood the room with 1000-byte lines and never read, until the \
+         server stops reading each of them for {} ms",
         STALLED.as_millis()
     ));
-    if let Err(why) = room[4].flood_until_stalled(STALLED, 256 << 20) {
+    let floods = harness::all_at_once(&room, |conn| conn.flood_until_stalled(STALLED, 64 << 20));
+    if let Some(why) = floods.into_iter().find_map(Result::err) {
         lab.fail(
-            "the server gets stuck writing to the clients that stopped reading, and so stops \
-             reading the flood",
+            "the server gets stuck writing to clients that stopped reading, and so stops \
+             reading their floods",
             &why,
         );
     }
@@ -457,7 +461,5 @@ fn a_shutdown_with_four_stalled_readers_and_a_flooder_still_takes_under_2_s() {
         "server: exited {} ms after SIGTERM",
         took.as_millis()
     ));
-    let mut flooder = room.pop().expect("the flooder joined last");
-    lab.section("The shutdown sequence");
-    expect_notice_then_close(&lab, &mut flooder, 0);
+    drop(room);
 }

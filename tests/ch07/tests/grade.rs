@@ -11,6 +11,13 @@ use harness::Chapter;
 /// The chapter under test, as the scenarios below see it.
 static CH: Chapter = harness::chapter!("ch07", "ch07-shutdown");
 
+/// The chapter's library, for the tests that call its pub API (chapter 6's `Slots`): your
+/// `chapters/ch07-shutdown`, or with `--features solution` the reference answer.
+#[cfg(not(feature = "solution"))]
+use ch07_shutdown as chapter;
+#[cfg(feature = "solution")]
+use ch07_shutdown_solution as chapter;
+
 #[path = "../../ch06/scenarios/cap.rs"]
 mod cap;
 #[path = "../../ch05/scenarios/chat.rs"]
@@ -23,6 +30,13 @@ mod client;
 mod client_cli;
 #[path = "../../ch06/scenarios/client_full.rs"]
 mod client_full;
+#[path = "../../ch06/scenarios/closing.rs"]
+mod closing;
+#[path = "../../ch04/scenarios/deadline.rs"]
+mod deadline;
+#[cfg(unix)]
+#[path = "../../ch05/scenarios/descriptors.rs"]
+mod descriptors;
 #[path = "../../ch05/scenarios/leaving.rs"]
 mod leaving;
 #[path = "../../ch06/scenarios/login.rs"]
@@ -31,12 +45,11 @@ mod login;
 mod names;
 #[path = "../../ch05/scenarios/notices.rs"]
 mod notices;
+#[path = "../../ch06/scenarios/slots.rs"]
+mod slots;
 #[path = "../../ch05/scenarios/support.rs"]
 mod support;
 
-#[cfg(unix)]
-#[path = "../scenarios/descriptors.rs"]
-mod descriptors;
 #[cfg(unix)]
 #[path = "../scenarios/shutdown.rs"]
 mod shutdown;

@@ -75,6 +75,12 @@ impl Conn {
         }
     }
 
+    /// The test this connection reports to: for a scenario helper that is handed a
+    /// connection and must fail with its own hint.
+    pub fn lab(&self) -> &Lab {
+        &self.lab
+    }
+
     /// This end's name in the transcript.
     pub fn name(&self) -> &str {
         &self.name

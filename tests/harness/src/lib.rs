@@ -161,6 +161,13 @@ impl Lab {
         self
     }
 
+    /// Points later failures to a section of another page: for a symptom whose cause another
+    /// chapter teaches (a chapter 5 scenario refused by chapter 6's cap, say).
+    pub fn read(&self, page: &'static str, section: &str) -> &Lab {
+        self.transcript.set_page(page, section);
+        self
+    }
+
     /// Adds a hint to later failures: what the learner probably forgot.
     pub fn hint(&self, hint: &str) -> &Lab {
         self.transcript.set_hint(hint);

@@ -80,6 +80,12 @@ impl Transcript {
         self.state().section = section.to_string();
     }
 
+    pub(crate) fn set_page(&self, page: &'static str, section: &str) {
+        let mut state = self.state();
+        state.page = page;
+        state.section = section.to_string();
+    }
+
     pub(crate) fn set_hint(&self, hint: &str) {
         self.state().hint = Some(hint.to_string());
     }
