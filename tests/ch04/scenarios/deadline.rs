@@ -5,7 +5,8 @@
 //!
 //! The scenario: S1..Sk stop reading (with small receive buffers, so the kernel trickles bytes
 //! to them); F floods the room until the server stops reading F (the thread relaying F's lines
-//! is stuck writing to the S's); then L says one line, and F measures how late it arrives.
+//! is stuck writing to the S's); then L says five lines, each once the last has reached F, and
+//! F measures how long they take in all.
 //! Chapters 5 to 7 run it again with their own `join_all` and `relayed`.
 
 use std::io::Write;
@@ -68,7 +69,12 @@ fn open(server: &Server, name: &str) -> Conn {
     }
 }
 
-/// Stalls `stalled`, floods from `f`, and fails unless `l`'s line reaches `f` within `bound`.
+/// How many lines L says, each once the last has reached F: the first may slip through before
+/// the stalled clients are full, the later ones meet every write that is stuck.
+const L_LINES: usize = 5;
+
+/// Stalls `stalled`, floods from `f`, then has `l` say [`L_LINES`] lines, each once the last has
+/// reached `f`; fails unless all of them have arrived within `bound`.
 fn stalled_readers_cost_one_deadline_each(
     lab: &Lab,
     stalled: Vec<Conn>,
@@ -80,29 +86,42 @@ fn stalled_readers_cost_one_deadline_each(
         "{} client(s) stop reading; L reads everything; F floods until the server stops reading it",
         stalled.len()
     ));
-    let marker_text = "L speaks while the others are stalled";
-    let marker = relayed(&l, marker_text);
     let mut l_writer = l
         .stream()
         .try_clone()
         .expect("a connected socket can be cloned");
+    let texts: Vec<String> = (1..=L_LINES)
+        .map(|i| format!("L speaks while the others are stalled ({i})"))
+        .collect();
+    let relayed_texts: Vec<String> = texts.iter().map(|text| relayed(&l, text)).collect();
     let stop = AtomicBool::new(false);
     thread::scope(|scope| {
         // L is a live reader: everything F sends reaches it, and it must keep taking it.
         let reader = scope.spawn(|| keep_reading(l, &stop));
         let flooded = f.flood_until_stalled(F_STUCK, 256 << 20);
-        let sent = Instant::now();
-        let arrival = match flooded {
+        let start = Instant::now();
+        let mut waits = Vec::new();
+        let outcome = match flooded {
             Ok(bytes) => {
                 lab.step(format!(
                     "F: the server stopped reading after {bytes} bytes (it is stuck writing to \
                      a client that stopped reading)"
                 ));
-                lab.step(format!("L: sent {marker_text:?}"));
-                l_writer
-                    .write_all(format!("{marker_text}\n").as_bytes())
-                    .map_err(|err| format!("L's write failed: {err}"))
-                    .and_then(|()| wait_for(&mut f, &marker, bound + harness::timeout()))
+                lab.step(format!(
+                    "L: says {L_LINES} lines, each once the last has reached F"
+                ));
+                texts
+                    .iter()
+                    .zip(&relayed_texts)
+                    .try_for_each(|(text, wanted)| {
+                        let sent = Instant::now();
+                        l_writer
+                            .write_all(format!("{text}\n").as_bytes())
+                            .map_err(|err| format!("L's write failed: {err}"))?;
+                        wait_for(&mut f, wanted, bound + harness::timeout())?;
+                        waits.push(sent.elapsed().as_millis());
+                        Ok(())
+                    })
             }
             Err(why) => Err(format!(
                 "the server never stopped reading F ({why}): are the stalled clients still in \
@@ -111,29 +130,26 @@ fn stalled_readers_cost_one_deadline_each(
         };
         stop.store(true, Ordering::SeqCst);
         let _ = reader.join();
-        match arrival {
-            Ok(at) if at - sent <= bound => lab.step(format!(
-                "F: received L's line {} ms after it was sent",
-                (at - sent).as_millis()
+        let took = start.elapsed();
+        let expected = format!(
+            "F receives L's {L_LINES} lines within {} ms in all",
+            bound.as_millis()
+        );
+        let each = format!("each took {waits:?} ms");
+        match outcome {
+            Ok(()) if took <= bound => lab.step(format!(
+                "F: received L's {L_LINES} lines within {} ms ({each})",
+                took.as_millis()
             )),
-            Ok(at) => lab.fail(
+            Ok(()) => lab.fail(
+                &expected,
                 &format!(
-                    "F receives {marker:?} within {} ms of L sending it",
-                    bound.as_millis()
-                ),
-                &format!(
-                    "it arrived after {} ms, with {} client(s) not reading",
-                    (at - sent).as_millis(),
+                    "they took {} ms, with {} client(s) not reading ({each})",
+                    took.as_millis(),
                     stalled.len()
                 ),
             ),
-            Err(got) => lab.fail(
-                &format!(
-                    "F receives {marker:?} within {} ms of L sending it",
-                    bound.as_millis()
-                ),
-                &got,
-            ),
+            Err(got) => lab.fail(&expected, &format!("{got} ({each} before that)")),
         }
     });
     drop(stalled);
