@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::Chapter;
-use crate::output::OutputLog;
+use crate::output::{OutputLog, Source};
 
 /// How many steps a report shows; a flood test would otherwise print thousands.
 const MAX_STEPS: usize = 80;
@@ -150,7 +150,7 @@ impl Transcript {
         let _ = writeln!(out, "Expected: {expected}");
         let _ = writeln!(out, "Got:      {got}");
         for (name, log) in &state.outputs {
-            let lines = log.snapshot();
+            let lines = fold_backtraces(log.snapshot());
             let ended = if log.is_closed() {
                 " (the process has ended)"
             } else {
@@ -178,6 +178,42 @@ impl Transcript {
         );
         out
     }
+}
+
+/// Replaces the frames of each `stack backtrace:` in a process's output with one line saying
+/// how many there were. A panic in a function that cannot unwind (a signal handler, say) prints
+/// its backtrace whatever `RUST_BACKTRACE` says: some 70 lines, which would push the panic's
+/// message out of the last 40 lines a report shows. The message is what the learner needs.
+fn fold_backtraces(lines: Vec<(Source, String)>) -> Vec<(Source, String)> {
+    let is_frame = |line: &str| {
+        let line = line.trim_start();
+        line.starts_with("at ")
+            || line
+                .split_once(':')
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut out = Vec::with_capacity(lines.len());
+    let mut in_backtrace = false;
+    let mut folded = 0;
+    for (source, line) in lines {
+        if in_backtrace && is_frame(&line) {
+            folded += 1;
+            continue;
+        }
+        if folded > 0 {
+            out.push((source, format!("({folded} lines of backtrace not shown)")));
+            folded = 0;
+        }
+        in_backtrace = line.trim() == "stack backtrace:";
+        out.push((source, line));
+    }
+    if folded > 0 {
+        out.push((
+            Source::Stderr,
+            format!("({folded} lines of backtrace not shown)"),
+        ));
+    }
+    out
 }
 
 /// Shows a line the way a report quotes it: escapes visible, long lines shortened.
