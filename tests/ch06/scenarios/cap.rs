@@ -28,7 +28,23 @@ fn full(max: usize) -> String {
 fn expect_refused(lab: &Lab, server: &mut Server, who: &str, max: usize) {
     let mut extra = server.connect(who);
     let peer = extra.local_addr();
-    extra.expect_line(&full(max));
+    let refusal = full(max);
+    let first = extra.expect_line_matching(&format!("{refusal:?}"), |line| {
+        line == refusal || line == PROMPT
+    });
+    if first == PROMPT {
+        lab.section("RAII slot guards");
+        lab.hint(
+            "a slot was free although every one should be taken: a slot is held from accept \
+             (a client still at the prompt holds one too) until the connection is closed. \
+             Count connections, not names in the room; and keep the guard in a variable the \
+             connection's thread owns (`let Some(_) = slots.try_acquire()` drops it at once)",
+        );
+        lab.fail(
+            &format!("{who} is refused: {max} connections are open, each holding a slot"),
+            &format!("{who} received {PROMPT:?}: it was admitted"),
+        );
+    }
     extra.expect_closed();
     lab.section("Why a server needs limits");
     support::expect_console(

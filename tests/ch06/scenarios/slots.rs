@@ -19,14 +19,18 @@ const PAGE: &str = "ch06-cap";
 
 /// Threads racing for the slots: a race needs two running at once, and a few more keep it
 /// going while others wait for a core.
-const THREADS: usize = 4;
+const THREADS: usize = 8;
 
 /// Take-and-give-back attempts per thread per round.
 const TRIES: usize = 2000;
 
+/// The pause after giving a slot back varies from 0 to this many spin-loop hints (a few
+/// nanoseconds each): the instant another core sees the slot free varies too.
+const PAUSES: usize = 64;
+
 /// How long the threads race, in rounds of `TRIES` each. Long, for a race: on a busy machine
 /// two threads may run at the same instant only now and then.
-const RACE_TIME: Duration = Duration::from_millis(200);
+const RACE_TIME: Duration = Duration::from_millis(400);
 
 /// The text of a panic's payload (a `todo!()` message, say).
 fn panic_text(payload: &(dyn Any + Send)) -> String {
@@ -90,6 +94,11 @@ fn slot_guards_give_their_slot_back_when_dropped() {
     take_all(&lab, &slots, 2, "once every guard is dropped");
 }
 
+/// The hint for two threads holding one slot.
+const CHECK_THEN_ACT: &str = "checking `taken < max` and then adding one are two steps, and \
+    another thread can take the last slot in between: make them one atomic step \
+    (`fetch_update`, a compare-and-swap loop, or both under one lock)";
+
 /// What the racing threads saw.
 #[derive(Default)]
 struct Race {
@@ -134,12 +143,18 @@ fn race_for(slots: &Arc<Slots>) -> Race {
                         thread::yield_now();
                     }
                     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                        for _ in 0..TRIES {
+                        for try_number in 0..TRIES {
                             if let Some(guard) = slots.try_acquire() {
                                 let now = race.held.fetch_add(1, Ordering::SeqCst) + 1;
                                 race.most.fetch_max(now, Ordering::SeqCst);
                                 race.held.fetch_sub(1, Ordering::SeqCst);
                                 drop(guard);
+                                // Wait a varying moment before trying again, so that the
+                                // thread that gave the slot back and one that was waiting for
+                                // it now and then ask for it at the same instant.
+                                for _ in 0..try_number % PAUSES {
+                                    std::hint::spin_loop();
+                                }
                             }
                         }
                     }));
@@ -160,11 +175,7 @@ fn race_for(slots: &Arc<Slots>) -> Race {
 #[test]
 fn slots_never_hands_out_more_than_max_to_threads_racing_for_them() {
     let lab = Lab::at(&CH, PAGE, "Check-then-act races");
-    lab.hint(
-        "checking `taken < max` and then adding one are two steps, and another thread can take \
-         the last slot in between: make them one atomic step (`fetch_update`, a \
-         compare-and-swap loop, or both under one lock)",
-    );
+    lab.hint(CHECK_THEN_ACT);
     if thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
         lab.step(
             "(this machine runs one thread at a time: a check-then-act race can pass here and \
@@ -201,8 +212,11 @@ fn slots_never_hands_out_more_than_max_to_threads_racing_for_them() {
             );
         }
         lab.step(format!("at most {most} slots were held at once"));
-        lab.section("RAII slot guards");
+        lab.section("RAII slot guards").hint(
+            "every guard was dropped, so every slot must be free again: a guard's `Drop` gives \
+             back exactly the one slot its `try_acquire` took",
+        );
         take_all(&lab, &slots, max, "after every guard was dropped");
-        lab.section("Check-then-act races");
+        lab.section("Check-then-act races").hint(CHECK_THEN_ACT);
     }
 }

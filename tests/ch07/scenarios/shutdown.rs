@@ -11,6 +11,7 @@
 //! in flight when the signal arrives may go either way; no test depends on that race.
 
 use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use harness::transcript::quote;
@@ -280,7 +281,18 @@ fn expect_shutting_down(lab: &Lab, server: &mut Server) {
             ),
         );
     };
-    let got = format!("the server ended without printing it ({status})");
+    explain_the_end(lab, status, expected);
+}
+
+/// Fails for a server that ended, where a signal should have started a shutdown, with the
+/// hint its exit status points to.
+fn explain_the_end(lab: &Lab, status: ExitStatus, expected: &str) -> ! {
+    let how = match (status.code(), status.signal()) {
+        (Some(code), _) => format!("status {code}"),
+        (None, Some(number)) => format!("killed by signal {number}"),
+        (None, None) => status.to_string(),
+    };
+    let got = format!("the server ended without printing it ({how})");
     match (status.code(), status.signal()) {
         (Some(0), _) => {
             lab.section("Async-signal-safety and the self-pipe");
@@ -319,7 +331,7 @@ fn expect_shutting_down(lab: &Lab, server: &mut Server) {
             );
         }
     }
-    lab.fail(expected, &got);
+    lab.fail(expected, &got)
 }
 
 /// Fails if the server logged a connection that none of `clients` made: the connection the
@@ -382,8 +394,20 @@ fn a_signal_right_after_the_listening_line_starts_a_shutdown(#[case] signal: Sig
     // wide; the harness holds the server's standard output full so that the signal lands
     // while the server is writing the line (Linux), every time.
     let sent = Instant::now();
-    let mut server =
-        lab.start_server_and_signal_it_while_announcing(&[], signal.number, signal.name);
+    let started = lab.start_server_and_signal_it_while_announcing(&[], signal.number, signal.name);
+    let mut server = match started {
+        Ok(server) => server,
+        Err(mut ended) => {
+            let expected = "the server prints `listening on ...`, then shuts down";
+            match ended.wait_exit(Duration::from_secs(1)) {
+                Some(status) => explain_the_end(&lab, status, expected),
+                None => lab.fail(
+                    expected,
+                    "it closed its standard output and went on running",
+                ),
+            }
+        }
+    };
     expect_clean_shutdown(&lab, &mut server, &mut [], sent);
 }
 
@@ -401,11 +425,16 @@ fn a_client_still_choosing_a_name_is_told_and_closed_too() {
 #[test]
 fn every_connection_is_closed_and_logged_before_shutdown_complete() {
     let lab = Lab::at(&CH, PAGE, "Joining every thread");
-    let mut server = lab.start_server(&[]);
+    // Many connections, so many threads to finish after the sockets are shut down: a main
+    // thread that does not wait for them prints `shutdown complete` before the last one is done.
+    let mut server = lab.start_server(&["--max-clients", "30"]);
     let mut room = join_all(&server, &["alice", "bob", "carol"]);
-    let mut dave = server.connect("dave");
-    dave.expect_line("Enter username:");
-    room.push(dave);
+    let mut waiting = server.connect_many("P", 20);
+    for conn in &mut waiting {
+        conn.expect_line("Enter username:");
+    }
+    lab.step("P0..P19: each received \"Enter username:\"");
+    room.extend(waiting);
     let peers: Vec<String> = room
         .iter()
         .map(|conn| conn.local_addr().to_string())

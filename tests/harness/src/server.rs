@@ -59,7 +59,7 @@ impl Server {
         args: &[&str],
         signal: i32,
         name: &str,
-    ) -> Server {
+    ) -> Result<Server, Process> {
         let all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
         let bin = lab.chapter().bin;
         let pipe = match crate::held::full_pipe() {
@@ -105,7 +105,7 @@ impl Server {
             process.release_stdout(pipe.read, pipe.filler);
             let addr = read_listening_line(&lab, &mut process);
             process.signal(signal, name);
-            return Server { process, addr, lab };
+            return Ok(Server { process, addr, lab });
         }
         if process.wait_exit(Duration::ZERO).is_none() {
             lab.step("server: is blocked writing its first line to standard output");
@@ -113,8 +113,14 @@ impl Server {
         }
         lab.step("test: reads the server's standard output again");
         process.release_stdout(pipe.read, pipe.filler);
+        let first = process
+            .log
+            .wait_for(Source::Stdout, 0, Instant::now() + STARTUP, |_| true);
+        if let Err(WaitEnd::Closed) = first {
+            return Err(process);
+        }
         let addr = read_listening_line(&lab, &mut process);
-        Server { process, addr, lab }
+        Ok(Server { process, addr, lab })
     }
 
     /// See [`Lab::start_server_and_signal_it_while_announcing`]: here, the signal follows the
@@ -125,10 +131,10 @@ impl Server {
         args: &[&str],
         signal: i32,
         name: &str,
-    ) -> Server {
+    ) -> Result<Server, Process> {
         let mut server = Server::start(lab, args);
         server.process.signal(signal, name);
-        server
+        Ok(server)
     }
 
     fn start_reading(
