@@ -230,3 +230,39 @@ pub fn quote(text: &str) -> String {
         format!("\"{escaped}\"")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forced_backtrace_is_folded_and_the_panic_message_kept() {
+        let mut lines = vec![
+            (Source::Stdout, "listening on 127.0.0.1:1".to_string()),
+            (Source::Stderr, "RefCell already borrowed".to_string()),
+            (Source::Stderr, "stack backtrace:".to_string()),
+        ];
+        for n in 0..70 {
+            lines.push((Source::Stderr, format!("  {n}:     0x55 - frame{n}")));
+            lines.push((
+                Source::Stderr,
+                "                at src/lib.rs:1:1".to_string(),
+            ));
+        }
+        lines.push((
+            Source::Stderr,
+            "thread caused non-unwinding panic. aborting.".to_string(),
+        ));
+        let folded: Vec<String> = fold_backtraces(lines).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(
+            folded,
+            [
+                "listening on 127.0.0.1:1",
+                "RefCell already borrowed",
+                "stack backtrace:",
+                "(140 lines of backtrace not shown)",
+                "thread caused non-unwinding panic. aborting.",
+            ]
+        );
+    }
+}
