@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use harness::transcript::quote;
 use harness::{Conn, Lab, ReadError, Server};
 use predicates::prelude::*;
 use rstest::rstest;
@@ -94,6 +95,58 @@ fn when_one_of_five_leaves_a_new_client_gets_in() {
     support::expect_disconnected(&mut server, &[leaver_peer]);
     let _g = join(&server, "gina", "gina");
     expect_refused(&lab, &mut server, "H", 5);
+}
+
+/// How many times [`the_slot_is_free_the_moment_disconnected_is_printed`] hands the only slot
+/// from one client to the next: the gap between a `disconnected` line printed first and the
+/// slot given back after it is a few microseconds, so it is looked for many times.
+const HANDOVERS: usize = 100;
+
+#[test]
+fn the_slot_is_free_the_moment_disconnected_is_printed() {
+    let lab = Lab::at(&CH, PAGE, "RAII slot guards");
+    lab.hint(
+        "the slot came back only after `disconnected PEER` was printed: give it back first (drop \
+         the guard), then print the line, since whoever reads it may connect at once",
+    );
+    let mut server = lab.start_server(&["--max-clients", "1"]);
+    lab.step(format!(
+        "{HANDOVERS} times: the client holding the only slot closes, and the next one connects \
+         as soon as the server prints the first one's `disconnected` line"
+    ));
+    let mut holder = server.connect_quiet("C0");
+    let refusal = full(1);
+    for i in 1..=HANDOVERS {
+        let first = holder.read_line_bytes(harness::timeout());
+        match first {
+            Ok(line) if line == PROMPT.as_bytes() => {}
+            Ok(line) if line == refusal.as_bytes() => lab.fail(
+                &format!(
+                    "C{} receives {PROMPT:?}: the server had printed the previous client's \
+                     `disconnected` line before C{} connected, so the slot was free",
+                    i - 1,
+                    i - 1
+                ),
+                &format!(
+                    "C{} was refused ({} handovers went well before)",
+                    i - 1,
+                    i - 2
+                ),
+            ),
+            other => lab.fail(
+                &format!("C{} receives {PROMPT:?}", i - 1),
+                &format!("{other:?}"),
+            ),
+        }
+        let peer = holder.local_addr();
+        drop(holder);
+        let line = format!("disconnected {peer}");
+        server.expect_stdout(&quote(&line), |printed| printed == line);
+        holder = server.connect_quiet(&format!("C{i}"));
+    }
+    lab.step(format!(
+        "every one of the {HANDOVERS} clients got the prompt"
+    ));
 }
 
 /// How a connection holding the only slot goes away.

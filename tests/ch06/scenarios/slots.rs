@@ -28,9 +28,18 @@ const TRIES: usize = 2000;
 /// nanoseconds each): the instant another core sees the slot free varies too.
 const PAUSES: usize = 64;
 
-/// How long the threads race, in rounds of `TRIES` each. Long, for a race: on a busy machine
-/// two threads may run at the same instant only now and then.
-const RACE_TIME: Duration = Duration::from_millis(400);
+/// How long the threads race at least, in rounds of `TRIES` each.
+const RACE_TIME: Duration = Duration::from_millis(200);
+
+/// How many overlapped tries (two threads running at the same instant) the race must have seen
+/// before it stops: on a busy machine two threads run at once only now and then, so the race
+/// goes on longer there, up to [`RACE_LIMIT`]. A check-then-act `try_acquire` was caught within
+/// 552 to 4305 overlaps in 6 runs on this lab's 2 cores under a load average of 9 (with it
+/// patched in, `cargo test -p ch06 --features solution -- slots::`).
+const OVERLAPS: usize = 20_000;
+
+/// How long the threads race at most.
+const RACE_LIMIT: Duration = Duration::from_secs(3);
 
 /// The text of a panic's payload (a `todo!()` message, say).
 fn panic_text(payload: &(dyn Any + Send)) -> String {
@@ -109,6 +118,11 @@ struct Race {
     most: AtomicUsize,
     /// Rounds run.
     rounds: AtomicUsize,
+    /// Counts every try, by every thread: a thread that finds it moved on by more than its own
+    /// one since its last try was overlapped by another thread.
+    ticks: AtomicUsize,
+    /// Tries that another thread overlapped: the instants at which a race was possible.
+    overlaps: AtomicUsize,
     /// Set by the round's leader when the time is up, or by a thread that panicked.
     stop: AtomicBool,
     /// The first panic's message (a `todo!()`, say).
@@ -117,7 +131,7 @@ struct Race {
 
 /// `THREADS` threads race for `slots` in rounds, for `RACE_TIME`: each round starts at a
 /// barrier, then every thread takes a slot and gives it back, `TRIES` times.
-fn race_for(slots: &Arc<Slots>) -> Race {
+fn race_for(slots: &Arc<Slots>, max: usize) -> Race {
     let race = Race::default();
     let barrier = Barrier::new(THREADS);
     let awake = AtomicUsize::new(0);
@@ -128,8 +142,14 @@ fn race_for(slots: &Arc<Slots>) -> Race {
                 for round in 1.. {
                     // The leader decides, between two barriers, whether this round runs, so
                     // every thread makes the same choice.
-                    if barrier.wait().is_leader() && started.elapsed() >= RACE_TIME {
-                        race.stop.store(true, Ordering::SeqCst);
+                    if barrier.wait().is_leader() {
+                        let elapsed = started.elapsed();
+                        let seen_enough = elapsed >= RACE_TIME
+                            && race.overlaps.load(Ordering::SeqCst) >= OVERLAPS;
+                        let caught = race.most.load(Ordering::SeqCst) > max;
+                        if seen_enough || caught || elapsed >= RACE_LIMIT {
+                            race.stop.store(true, Ordering::SeqCst);
+                        }
                     }
                     barrier.wait();
                     if race.stop.load(Ordering::SeqCst) {
@@ -143,7 +163,14 @@ fn race_for(slots: &Arc<Slots>) -> Race {
                         thread::yield_now();
                     }
                     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                        let mut overlapped = 0;
+                        let mut last = race.ticks.fetch_add(1, Ordering::SeqCst);
                         for try_number in 0..TRIES {
+                            let tick = race.ticks.fetch_add(1, Ordering::SeqCst);
+                            if tick != last + 1 {
+                                overlapped += 1;
+                            }
+                            last = tick;
                             if let Some(guard) = slots.try_acquire() {
                                 let now = race.held.fetch_add(1, Ordering::SeqCst) + 1;
                                 race.most.fetch_max(now, Ordering::SeqCst);
@@ -157,6 +184,7 @@ fn race_for(slots: &Arc<Slots>) -> Race {
                                 }
                             }
                         }
+                        race.overlaps.fetch_add(overlapped, Ordering::SeqCst);
                     }));
                     if let Err(payload) = outcome {
                         // Stop at the next round: the others must not wait at the barrier.
@@ -184,14 +212,21 @@ fn slots_never_hands_out_more_than_max_to_threads_racing_for_them() {
     }
     for max in [1, 3] {
         let slots = Slots::new(max);
-        let race = race_for(&slots);
+        let started = Instant::now();
+        let race = race_for(&slots, max);
+        let raced = started.elapsed();
         let (most, rounds) = (race.most.into_inner(), race.rounds.into_inner());
+        let overlaps = race.overlaps.into_inner();
         lab.step(format!(
             "Slots::new({max}); {THREADS} threads raced for its slots for {} ms: {rounds} \
              rounds, each from a barrier, each thread taking a slot and giving it back \
-             {TRIES} times per round",
-            RACE_TIME.as_millis()
+             {TRIES} times per round; {overlaps} tries overlapped another thread's",
+            raced.as_millis()
         ));
+        eprintln!(
+            "DEBUG max {max} raced {} ms overlaps {overlaps} most {most}",
+            raced.as_millis()
+        );
         if let Some(text) = race
             .panicked
             .into_inner()
