@@ -130,7 +130,7 @@ fn the_slot_is_free_the_moment_disconnected_is_printed() {
                 &format!(
                     "C{} was refused ({} handovers went well before)",
                     i - 1,
-                    i - 2
+                    i.saturating_sub(2)
                 ),
             ),
             other => lab.fail(
