@@ -223,10 +223,6 @@ fn slots_never_hands_out_more_than_max_to_threads_racing_for_them() {
              {TRIES} times per round; {overlaps} tries overlapped another thread's",
             raced.as_millis()
         ));
-        eprintln!(
-            "DEBUG max {max} raced {} ms overlaps {overlaps} most {most}",
-            raced.as_millis()
-        );
         if let Some(text) = race
             .panicked
             .into_inner()
