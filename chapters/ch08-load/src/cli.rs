@@ -25,7 +25,6 @@ pub struct Cli {
     server: ServerArgs,
 }
 
-// ANCHOR: subcommands
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -41,7 +40,6 @@ pub enum Command {
     #[command(long_about)]
     Load(LoadArgs),
 }
-// ANCHOR_END: subcommands
 
 /// The server's options.
 #[derive(Debug, Args)]
@@ -108,7 +106,6 @@ pub struct ClientArgs {
     pub name: Option<String>,
 }
 
-// ANCHOR: load_args
 /// The load generator's options.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -164,7 +161,6 @@ pub struct LoadArgs {
     #[arg(long)]
     pub allow_remote: bool,
 }
-// ANCHOR_END: load_args
 
 /// Parses a rate in lines per second: positive, at most a million.
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use crate::room::{Client, Room};
 use crate::session;
 
-// ANCHOR: handle_client
 /// Serves one client until it leaves or disconnects.
 pub fn handle_client(
     room: &Arc<Room>,
@@ -23,7 +22,6 @@ pub fn handle_client(
     close_gracefully(&stream);
     outcome
 }
-// ANCHOR_END: handle_client
 
 /// How long closing a connection may wait for the client to stop sending, in total.
 pub const DRAIN_TIME: Duration = Duration::from_millis(500);
@@ -31,7 +29,6 @@ pub const DRAIN_TIME: Duration = Duration::from_millis(500);
 /// How much a closing connection reads from the client, at most, before closing anyway.
 pub const DRAIN_BYTES: u64 = 1 << 20;
 
-// ANCHOR: close_gracefully
 /// Closes a connection without losing the last line we sent (`bye`, or an error).
 ///
 /// Closing a socket that still has unread input makes the kernel send a reset, and a reset can
@@ -45,7 +42,6 @@ pub fn close_gracefully(stream: &TcpStream) {
     let reader = DeadlineReader::new(stream, Instant::now() + DRAIN_TIME);
     let _ = io::copy(&mut reader.take(DRAIN_BYTES), &mut io::sink());
 }
-// ANCHOR_END: close_gracefully
 
 /// Reads a socket until a deadline, however the bytes trickle in.
 ///
@@ -77,7 +73,6 @@ impl<'a> DeadlineReader<'a> {
     }
 }
 
-// ANCHOR: deadline_read
 impl Read for DeadlineReader<'_> {
     /// Reads as `TcpStream::read` does; once the deadline has passed, fails with `TimedOut`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -97,4 +92,3 @@ impl Read for DeadlineReader<'_> {
         }
     }
 }
-// ANCHOR_END: deadline_read

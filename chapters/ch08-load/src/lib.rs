@@ -21,6 +21,14 @@
 //!   lines with a bound and cleans them.
 //! - [`client`] answers the prompt (`--name`), leaves with `exit` on end of input or Ctrl-C,
 //!   and exits with status 2 when the server is full.
+//!
+//! This is chapter 7's answer with the load generator in place but for its key parts, marked
+//! `TODO(ch08)`: counting every line a client receives ([`load::tally::Tally::record`] and
+//! [`load::tally::Tally::lost`]), sending on a schedule and stamping each line with the time
+//! it was due ([`load::clients::due`], [`load::clients::send_all`]), and refusing addresses
+//! that are not loopback ([`load::system::target`]). Try it with `cargo run -p ch08-load --
+//! load --addr 127.0.0.1:7878 -n 10 -m 100` against a running server; grade it with `cargo
+//! test -p ch08`.
 
 #[macro_use]
 mod console;
@@ -64,7 +72,6 @@ pub fn main() -> ExitCode {
 
 /// Runs the server until SIGINT or SIGTERM, then shuts it down in order.
 fn run_server(args: &ServerArgs) -> ExitCode {
-    // ANCHOR: listen
     let (listener, local) = match bind(&args.addr) {
         Ok(bound) => bound,
         Err(message) => {
@@ -80,7 +87,6 @@ fn run_server(args: &ServerArgs) -> ExitCode {
     // Only now: a signal that arrives right after this line must start a shutdown, and until
     // the handler was installed it would have killed the process instead.
     say!("listening on {local}");
-    // ANCHOR_END: listen
     let room = Arc::new(Room::default());
     let threads = serve(listener, args, &room, &stop);
     shutdown_sequence(&room, threads);
@@ -112,7 +118,6 @@ fn bind_hint(err: &io::Error) -> &'static str {
     }
 }
 
-// ANCHOR: serve
 /// Accepts clients while slots are free and starts a thread for each; refuses the rest.
 /// Returns when `stop` is set, with the threads still running, and closes the listener.
 fn serve(
@@ -132,7 +137,6 @@ fn serve(
             return threads;
         }
         match accepted {
-            // ANCHOR: admit
             Ok((stream, peer)) => {
                 // Taken here, on the one accepting thread, before anything else happens: a
                 // client still choosing its name holds a slot too.
@@ -170,7 +174,6 @@ fn serve(
                 // Forget the threads that have finished, so the list holds only live ones.
                 threads.retain(|thread| !thread.is_finished());
             }
-            // ANCHOR_END: admit
             Err(err) => {
                 say_err!("error: accepting a connection: {err}");
                 thread::sleep(ACCEPT_RETRY_DELAY);
@@ -178,9 +181,7 @@ fn serve(
         }
     }
 }
-// ANCHOR_END: serve
 
-// ANCHOR: shutdown_sequence
 /// Tells every client, closes every connection, and waits for every connection's thread.
 fn shutdown_sequence(room: &Room, threads: Vec<JoinHandle<()>>) {
     say!("shutting down");
@@ -193,7 +194,6 @@ fn shutdown_sequence(room: &Room, threads: Vec<JoinHandle<()>>) {
     }
     say!("shutdown complete");
 }
-// ANCHOR_END: shutdown_sequence
 
 /// Tells a client the server is full and closes the connection.
 fn refuse(mut stream: TcpStream, peer: SocketAddr, max: usize) {
@@ -219,7 +219,6 @@ struct Session {
     login_timeout: std::time::Duration,
 }
 
-// ANCHOR: spawn_handler
 /// Serves `stream` on a new thread until the client disconnects.
 fn spawn_handler(
     session: Session,
@@ -245,4 +244,3 @@ fn spawn_handler(
             say!("disconnected {peer}");
         })
 }
-// ANCHOR_END: spawn_handler

@@ -16,7 +16,6 @@ pub enum Line {
     Eof,
 }
 
-// ANCHOR: read_line
 /// Reads the next line from `reader`, buffering at most `MAX_LINE + 2` bytes of it in `buf`.
 pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Line> {
     buf.clear();
@@ -40,9 +39,7 @@ pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Lin
     }
     Ok(Line::Text(String::from_utf8_lossy(buf).into_owned()))
 }
-// ANCHOR_END: read_line
 
-// ANCHOR: sanitize
 /// The Unicode bidirectional controls: the marks (U+200E, U+200F), the embeddings and
 /// overrides (U+202A to U+202E) and the isolates (U+2066 to U+2069). They print nothing and are
 /// not `char::is_control`, yet they reorder how the rest of a line is displayed.
@@ -59,7 +56,6 @@ pub fn sanitize(text: &str) -> String {
         .filter(|&c| c == '\t' || !(c.is_control() || BIDI_CONTROLS.contains(&c)))
         .collect()
 }
-// ANCHOR_END: sanitize
 
 #[cfg(test)]
 mod tests {

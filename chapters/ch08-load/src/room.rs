@@ -55,7 +55,6 @@ pub enum JoinError {
     Io(io::Error),
 }
 
-// ANCHOR: room
 /// Every client that has chosen a name. Share it between threads as `Arc<Room>`.
 #[derive(Default)]
 pub struct Room {
@@ -70,7 +69,6 @@ pub struct Room {
     /// Every open connection, named or not. Locked only to change or copy the list.
     clients: Mutex<Vec<Arc<Client>>>,
 }
-// ANCHOR_END: room
 
 impl Room {
     /// Locks the member list.
@@ -115,7 +113,6 @@ impl Room {
         })
     }
 
-    // ANCHOR: close_all
     /// Sends `notice` to every open connection as the last line it will get, then shuts each
     /// one down, within [`NOTICE_DEADLINE`] however many clients have stopped reading. Shutting
     /// a socket down wakes the thread blocked reading it, which then leaves as on any
@@ -157,14 +154,12 @@ impl Room {
             }
         });
     }
-    // ANCHOR_END: close_all
 
     /// The names online, in joining order, as `alice, bob`.
     pub fn online(&self) -> String {
         online_names(&self.members())
     }
 
-    // ANCHOR: claim_name
     /// Admits the client on `stream` as `name`, unless somebody online has it already. The
     /// newcomer gets `welcome NAME! online: ...`, everyone else `* NAME joined`. The client
     /// stays in the room until the returned [`Membership`] is dropped.
@@ -208,7 +203,6 @@ impl Room {
             member,
         })
     }
-    // ANCHOR_END: claim_name
 
     /// Sends `line` to every member except `from`.
     pub fn broadcast(&self, from: &Member, line: &str) {
@@ -294,7 +288,6 @@ impl Client {
         let _ = write_line_by(&self.stream, line, deadline);
     }
 
-    // ANCHOR: close
     /// Marks the connection closed and shuts the socket down in both directions, without
     /// waiting for the turn to write: a write stuck on a client that stopped reading fails at
     /// once.
@@ -302,7 +295,6 @@ impl Client {
         self.dead.store(true, Ordering::Release);
         let _ = self.stream.shutdown(Shutdown::Both);
     }
-    // ANCHOR_END: close
 }
 
 /// Writes `line` and a newline to `stream`, or fails with `TimedOut` once `deadline` passed.
@@ -357,7 +349,6 @@ impl Drop for Registration {
     }
 }
 
-// ANCHOR: membership
 /// A client's place in the room. Dropping it is the one way out of the room, whatever ended
 /// the connection: `exit`, end of file, a reset, an error, or a panic (unwinding runs `drop`
 /// too). The name is free again at once, and everyone else hears `* NAME left`.
@@ -396,4 +387,3 @@ impl Drop for Membership {
         drop(announcing);
     }
 }
-// ANCHOR_END: membership

@@ -19,7 +19,6 @@ use crate::room::{Client, JoinError, Membership, Room};
 /// The prompt a client gets on connect and after every refused name.
 pub const PROMPT: &str = "Enter username:";
 
-// ANCHOR: state
 /// Where a connection is in the protocol. Each state owns what only it has: a chatting
 /// client owns its [`Membership`], so leaving that state, by any path, leaves the room.
 enum State {
@@ -30,7 +29,6 @@ enum State {
     /// Said `exit`: the session is over.
     Gone,
 }
-// ANCHOR_END: state
 
 /// Runs one client's session until it leaves or its connection ends. A client that has not
 /// chosen a name within `login_timeout` is told so and disconnected.
@@ -40,12 +38,10 @@ pub fn run(
     stream: &TcpStream,
     login_timeout: Duration,
 ) -> io::Result<()> {
-    // ANCHOR: login_deadline
     // One deadline for the whole login, applied before every read: a client that sends its
     // name a byte at a time, or keeps sending bad names, has `login_timeout` in all.
     let deadline = Instant::now() + login_timeout;
     let mut reader = BufReader::new(DeadlineReader::new(stream, deadline));
-    // ANCHOR_END: login_deadline
     let mut buf = Vec::new();
     let mut state = State::ChoosingName;
     write_line(client, PROMPT)?;
@@ -76,7 +72,6 @@ pub fn run(
             }
         };
         state = match state {
-            // ANCHOR: joined
             State::ChoosingName => match choose_name(room, client, &text)? {
                 State::Chatting(membership) => {
                     // Named: no deadline from now on, so a chat line costs no extra system call.
@@ -85,14 +80,12 @@ pub fn run(
                 }
                 other => other,
             },
-            // ANCHOR_END: joined
             State::Chatting(membership) => chat(room, membership, &text),
             State::Gone => State::Gone,
         };
     }
 }
 
-// ANCHOR: choose_name
 /// Handles one answer to the username prompt.
 fn choose_name(room: &Arc<Room>, client: &Arc<Client>, answer: &str) -> io::Result<State> {
     let name = answer.trim();
@@ -112,9 +105,7 @@ fn choose_name(room: &Arc<Room>, client: &Arc<Client>, answer: &str) -> io::Resu
     write_line(client, PROMPT)?;
     Ok(State::ChoosingName)
 }
-// ANCHOR_END: choose_name
 
-// ANCHOR: chat
 /// Handles one line from a client in the room.
 fn chat(room: &Room, membership: Membership, text: &str) -> State {
     let me = membership.member();
@@ -143,7 +134,6 @@ fn chat(room: &Room, membership: Membership, text: &str) -> State {
     }
     State::Chatting(membership)
 }
-// ANCHOR_END: chat
 
 /// Tells a client that took too long to choose a name, and logs it.
 fn login_timed_out(client: &Client, timeout: Duration) -> io::Result<()> {

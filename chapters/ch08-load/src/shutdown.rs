@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-// ANCHOR: install_handler
 /// Makes the first SIGINT or SIGTERM set `stop` and wake the accepting thread; a second one
 /// ends the process at once with status 130 (128 + SIGINT), for when a shutdown hangs.
 pub fn install_handler(stop: Arc<AtomicBool>, listening: SocketAddr) -> Result<(), ctrlc::Error> {
@@ -23,9 +22,7 @@ pub fn install_handler(stop: Arc<AtomicBool>, listening: SocketAddr) -> Result<(
         wake_accept(listening);
     })
 }
-// ANCHOR_END: install_handler
 
-// ANCHOR: wake_accept
 /// Wakes the thread blocked in `accept()` by connecting to our own listener. Setting a flag
 /// alone does nothing: a thread blocked in `accept()` looks at no flag until a connection
 /// arrives, so we make one arrive.
@@ -42,4 +39,3 @@ pub fn wake_accept(listening: SocketAddr) {
         say_err!("error: waking the accepting thread: {err}; it stops at the next connection");
     }
 }
-// ANCHOR_END: wake_accept

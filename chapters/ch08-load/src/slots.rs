@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-// ANCHOR: slots
 /// At most `max` clients at a time. Share it as `Arc<Slots>`.
 #[derive(Debug)]
 pub struct Slots {
@@ -12,7 +11,6 @@ pub struct Slots {
     /// The cap (`--max-clients`).
     max: usize,
 }
-// ANCHOR_END: slots
 
 impl Slots {
     /// A semaphore with `max` free slots.
@@ -28,7 +26,6 @@ impl Slots {
         self.max
     }
 
-    // ANCHOR: try_acquire
     /// Takes a slot if one is free. The slot is given back when the guard is dropped.
     pub fn try_acquire(self: &Arc<Self>) -> Option<SlotGuard> {
         // The check (taken < max) and the increment are one atomic step: fetch_update retries
@@ -43,10 +40,8 @@ impl Slots {
                 slots: Arc::clone(self),
             })
     }
-    // ANCHOR_END: try_acquire
 }
 
-// ANCHOR: slot_guard
 /// One admitted connection's slot. Dropping it, on whatever path (a clean exit, an error, a
 /// panic unwinding the connection's thread), gives the slot back.
 #[derive(Debug)]
@@ -59,7 +54,6 @@ impl Drop for SlotGuard {
         self.slots.taken.fetch_sub(1, Ordering::AcqRel);
     }
 }
-// ANCHOR_END: slot_guard
 
 #[cfg(test)]
 mod tests {
