@@ -199,6 +199,11 @@ impl Lines {
         &self.stream
     }
 
+    /// The socket, without the buffer (and whatever it still holds).
+    pub fn into_stream(self) -> Arc<TcpStream> {
+        self.stream
+    }
+
     /// Reads once, blocking until something arrives (or the socket's read timeout passes);
     /// returns how many bytes arrived, 0 when the server closed the connection.
     pub fn fill(&mut self) -> io::Result<usize> {

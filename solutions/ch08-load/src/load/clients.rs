@@ -5,7 +5,7 @@
 //! as a chat user's client does; reading in big chunks and stamping the arrival time once per
 //! chunk keeps the generator's cost per delivery small (the book measures it).
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -139,11 +139,14 @@ pub fn read_all(me: u32, mut lines: Lines, online: u32, spec: &ReadSpec, shared:
 // ANCHOR_END: read_all
 
 /// Reads and forgets everything until the run stops (an idle client); notes a disconnection.
-pub fn discard_all(me: u32, mut lines: Lines, shared: &Shared) {
-    let _ = lines.stream().set_read_timeout(Some(READ_TICK));
+/// A small buffer of its own: a run may hold thousands of idle clients.
+pub fn discard_all(me: u32, lines: Lines, shared: &Shared) {
+    let stream = lines.into_stream();
+    let mut stream = &*stream;
+    let _ = stream.set_read_timeout(Some(READ_TICK));
+    let mut buf = [0u8; 4096];
     loop {
-        while lines.next_line().is_some() {}
-        match lines.fill() {
+        match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(_) => {}
             Err(err) if is_timeout(&err) => {
