@@ -33,8 +33,9 @@ fn chapter_number() -> u32 {
 fn announces_the_port_it_bound_and_accepts_on_it(#[case] args: &[&str]) {
     let lab = Lab::at(&CH, PAGE, "bind, listen, accept");
     lab.hint(
-        "print `listening on {addr}` with the address from `listener.local_addr()`, then accept \
-         connections on that listener and log each one as `connected PEER`",
+        "after `listening on`, the server must go on: accept connections on that listener, in \
+         a loop, and log each one as `connected PEER`. If it ended instead (a `todo!()` or \
+         another panic, in its output below), that code comes first",
     );
     let mut server = lab.start_server_with(args);
     // The harness has read and checked the line. A connection the server reports accepting

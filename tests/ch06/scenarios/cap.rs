@@ -3,9 +3,12 @@
 //! connecting at the same instant never get more than the cap in.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use harness::transcript::quote;
 use harness::{Conn, Lab, ReadError, Server};
 use predicates::prelude::*;
 use rstest::rstest;
@@ -28,7 +31,23 @@ fn full(max: usize) -> String {
 fn expect_refused(lab: &Lab, server: &mut Server, who: &str, max: usize) {
     let mut extra = server.connect(who);
     let peer = extra.local_addr();
-    extra.expect_line(&full(max));
+    let refusal = full(max);
+    let first = extra.expect_line_matching(&format!("{refusal:?}"), |line| {
+        line == refusal || line == PROMPT
+    });
+    if first == PROMPT {
+        lab.section("RAII slot guards");
+        lab.hint(
+            "a slot was free although every one should be taken: a slot is held from accept \
+             (a client still at the prompt holds one too) until the connection is closed. \
+             Count connections, not names in the room; and keep the guard in a variable the \
+             connection's thread owns (`let Some(_) = slots.try_acquire()` drops it at once)",
+        );
+        lab.fail(
+            &format!("{who} is refused: {max} connections are open, each holding a slot"),
+            &format!("{who} received {PROMPT:?}: it was admitted"),
+        );
+    }
     extra.expect_closed();
     lab.section("Why a server needs limits");
     support::expect_console(
@@ -78,6 +97,82 @@ fn when_one_of_five_leaves_a_new_client_gets_in() {
     support::expect_disconnected(&mut server, &[leaver_peer]);
     let _g = join(&server, "gina", "gina");
     expect_refused(&lab, &mut server, "H", 5);
+}
+
+/// How many times [`the_slot_is_free_the_moment_disconnected_is_printed`] hands the only slot
+/// from one client to the next: the gap between a `disconnected` line printed first and the
+/// slot given back after it is a few microseconds, so it is looked for many times.
+const HANDOVERS: usize = 500;
+
+#[test]
+fn the_slot_is_free_the_moment_disconnected_is_printed() {
+    let lab = Lab::at(&CH, PAGE, "RAII slot guards");
+    lab.hint(
+        "the slot came back only after `disconnected PEER` was printed: give it back first (drop \
+         the guard), then print the line, since whoever reads it may connect at once",
+    );
+    let mut server = lab.start_server(&["--max-clients", "1"]);
+    lab.step(format!(
+        "{HANDOVERS} times: the client holding the only slot closes, and the next one connects \
+         as soon as the server prints the first one's `disconnected` line"
+    ));
+    // Two busy threads keep both cores contended, as on a loaded machine: the server's thread
+    // is then now and then paused between its `disconnected` line and what follows it, which
+    // is the gap this test looks into.
+    let busy = AtomicBool::new(true);
+    thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while busy.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        // Stops the busy threads however the scope ends, a failure's unwinding included.
+        let _stop = StopOnDrop(&busy);
+        let mut holder = server.connect_quiet("C0");
+        let refusal = full(1);
+        for i in 1..=HANDOVERS {
+            let first = holder.read_line_bytes(harness::timeout());
+            match first {
+                Ok(line) if line == PROMPT.as_bytes() => {}
+                Ok(line) if line == refusal.as_bytes() => lab.fail(
+                    &format!(
+                        "C{} receives {PROMPT:?}: the server had printed the previous client's \
+                             `disconnected` line before C{} connected, so the slot was free",
+                        i - 1,
+                        i - 1
+                    ),
+                    &format!(
+                        "C{} was refused ({} handovers went well before)",
+                        i - 1,
+                        i.saturating_sub(2)
+                    ),
+                ),
+                other => lab.fail(
+                    &format!("C{} receives {PROMPT:?}", i - 1),
+                    &format!("{other:?}"),
+                ),
+            }
+            let peer = holder.local_addr();
+            drop(holder);
+            let line = format!("disconnected {peer}");
+            server.expect_stdout(&quote(&line), |printed| printed == line);
+            holder = server.connect_quiet(&format!("C{i}"));
+        }
+    });
+    lab.step(format!(
+        "every one of the {HANDOVERS} clients got the prompt"
+    ));
+}
+
+/// Clears its flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
 }
 
 /// How a connection holding the only slot goes away.

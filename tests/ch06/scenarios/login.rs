@@ -27,8 +27,9 @@ const LOGIN_TIMEOUT: Duration = Duration::from_millis(500);
 fn a_client_that_never_names_itself_is_told_and_closed_after_the_login_timeout() {
     let lab = Lab::at(&CH, PAGE, "Timeouts against idle connections");
     lab.hint(
-        "set a read timeout on the socket while the client chooses its name (it accepts \
-         fractions: `--login-timeout 0.5`); when a read times out, send the line and close",
+        "give the login one deadline, `--login-timeout` seconds after connecting (fractions \
+         allowed: 0.5), that every read of the socket respects (`DeadlineReader`, given in \
+         connection.rs); when a read times out, send the line and close",
     );
     let mut server = lab.start_server(&["--login-timeout", "0.5"]);
     let started = Instant::now();

@@ -19,14 +19,27 @@ const PAGE: &str = "ch06-cap";
 
 /// Threads racing for the slots: a race needs two running at once, and a few more keep it
 /// going while others wait for a core.
-const THREADS: usize = 4;
+const THREADS: usize = 8;
 
 /// Take-and-give-back attempts per thread per round.
 const TRIES: usize = 2000;
 
-/// How long the threads race, in rounds of `TRIES` each. Long, for a race: on a busy machine
-/// two threads may run at the same instant only now and then.
+/// The pause after giving a slot back varies from 0 to this many spin-loop hints (a few
+/// nanoseconds each): the instant another core sees the slot free varies too.
+const PAUSES: usize = 64;
+
+/// How long the threads race at least, in rounds of `TRIES` each.
 const RACE_TIME: Duration = Duration::from_millis(200);
+
+/// How many overlapped tries (two threads running at the same instant) the race must have seen
+/// before it stops: on a busy machine two threads run at once only now and then, so the race
+/// goes on longer there, up to [`RACE_LIMIT`]. A check-then-act `try_acquire` was caught within
+/// 552 to 4305 overlaps in 6 runs on this lab's 2 cores under a load average of 9 (with it
+/// patched in, `cargo test -p ch06 --features solution -- slots::`).
+const OVERLAPS: usize = 20_000;
+
+/// How long the threads race at most.
+const RACE_LIMIT: Duration = Duration::from_secs(3);
 
 /// The text of a panic's payload (a `todo!()` message, say).
 fn panic_text(payload: &(dyn Any + Send)) -> String {
@@ -90,6 +103,11 @@ fn slot_guards_give_their_slot_back_when_dropped() {
     take_all(&lab, &slots, 2, "once every guard is dropped");
 }
 
+/// The hint for two threads holding one slot.
+const CHECK_THEN_ACT: &str = "checking `taken < max` and then adding one are two steps, and \
+    another thread can take the last slot in between: make them one atomic step \
+    (`fetch_update`, a compare-and-swap loop, or both under one lock)";
+
 /// What the racing threads saw.
 #[derive(Default)]
 struct Race {
@@ -100,6 +118,11 @@ struct Race {
     most: AtomicUsize,
     /// Rounds run.
     rounds: AtomicUsize,
+    /// Counts every try, by every thread: a thread that finds it moved on by more than its own
+    /// one since its last try was overlapped by another thread.
+    ticks: AtomicUsize,
+    /// Tries that another thread overlapped: the instants at which a race was possible.
+    overlaps: AtomicUsize,
     /// Set by the round's leader when the time is up, or by a thread that panicked.
     stop: AtomicBool,
     /// The first panic's message (a `todo!()`, say).
@@ -108,7 +131,7 @@ struct Race {
 
 /// `THREADS` threads race for `slots` in rounds, for `RACE_TIME`: each round starts at a
 /// barrier, then every thread takes a slot and gives it back, `TRIES` times.
-fn race_for(slots: &Arc<Slots>) -> Race {
+fn race_for(slots: &Arc<Slots>, max: usize) -> Race {
     let race = Race::default();
     let barrier = Barrier::new(THREADS);
     let awake = AtomicUsize::new(0);
@@ -119,8 +142,14 @@ fn race_for(slots: &Arc<Slots>) -> Race {
                 for round in 1.. {
                     // The leader decides, between two barriers, whether this round runs, so
                     // every thread makes the same choice.
-                    if barrier.wait().is_leader() && started.elapsed() >= RACE_TIME {
-                        race.stop.store(true, Ordering::SeqCst);
+                    if barrier.wait().is_leader() {
+                        let elapsed = started.elapsed();
+                        let seen_enough = elapsed >= RACE_TIME
+                            && race.overlaps.load(Ordering::SeqCst) >= OVERLAPS;
+                        let caught = race.most.load(Ordering::SeqCst) > max;
+                        if seen_enough || caught || elapsed >= RACE_LIMIT {
+                            race.stop.store(true, Ordering::SeqCst);
+                        }
                     }
                     barrier.wait();
                     if race.stop.load(Ordering::SeqCst) {
@@ -134,14 +163,28 @@ fn race_for(slots: &Arc<Slots>) -> Race {
                         thread::yield_now();
                     }
                     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                        for _ in 0..TRIES {
+                        let mut overlapped = 0;
+                        let mut last = race.ticks.fetch_add(1, Ordering::SeqCst);
+                        for try_number in 0..TRIES {
+                            let tick = race.ticks.fetch_add(1, Ordering::SeqCst);
+                            if tick != last + 1 {
+                                overlapped += 1;
+                            }
+                            last = tick;
                             if let Some(guard) = slots.try_acquire() {
                                 let now = race.held.fetch_add(1, Ordering::SeqCst) + 1;
                                 race.most.fetch_max(now, Ordering::SeqCst);
                                 race.held.fetch_sub(1, Ordering::SeqCst);
                                 drop(guard);
+                                // Wait a varying moment before trying again, so that the
+                                // thread that gave the slot back and one that was waiting for
+                                // it now and then ask for it at the same instant.
+                                for _ in 0..try_number % PAUSES {
+                                    std::hint::spin_loop();
+                                }
                             }
                         }
+                        race.overlaps.fetch_add(overlapped, Ordering::SeqCst);
                     }));
                     if let Err(payload) = outcome {
                         // Stop at the next round: the others must not wait at the barrier.
@@ -160,11 +203,7 @@ fn race_for(slots: &Arc<Slots>) -> Race {
 #[test]
 fn slots_never_hands_out_more_than_max_to_threads_racing_for_them() {
     let lab = Lab::at(&CH, PAGE, "Check-then-act races");
-    lab.hint(
-        "checking `taken < max` and then adding one are two steps, and another thread can take \
-         the last slot in between: make them one atomic step (`fetch_update`, a \
-         compare-and-swap loop, or both under one lock)",
-    );
+    lab.hint(CHECK_THEN_ACT);
     if thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
         lab.step(
             "(this machine runs one thread at a time: a check-then-act race can pass here and \
@@ -173,13 +212,16 @@ fn slots_never_hands_out_more_than_max_to_threads_racing_for_them() {
     }
     for max in [1, 3] {
         let slots = Slots::new(max);
-        let race = race_for(&slots);
+        let started = Instant::now();
+        let race = race_for(&slots, max);
+        let raced = started.elapsed();
         let (most, rounds) = (race.most.into_inner(), race.rounds.into_inner());
+        let overlaps = race.overlaps.into_inner();
         lab.step(format!(
             "Slots::new({max}); {THREADS} threads raced for its slots for {} ms: {rounds} \
              rounds, each from a barrier, each thread taking a slot and giving it back \
-             {TRIES} times per round",
-            RACE_TIME.as_millis()
+             {TRIES} times per round; {overlaps} tries overlapped another thread's",
+            raced.as_millis()
         ));
         if let Some(text) = race
             .panicked
@@ -201,8 +243,11 @@ fn slots_never_hands_out_more_than_max_to_threads_racing_for_them() {
             );
         }
         lab.step(format!("at most {most} slots were held at once"));
-        lab.section("RAII slot guards");
+        lab.section("RAII slot guards").hint(
+            "every guard was dropped, so every slot must be free again: a guard's `Drop` gives \
+             back exactly the one slot its `try_acquire` took",
+        );
         take_all(&lab, &slots, max, "after every guard was dropped");
-        lab.section("Check-then-act races");
+        lab.section("Check-then-act races").hint(CHECK_THEN_ACT);
     }
 }

@@ -36,6 +36,8 @@
 //! dependencies in the grader's manifest; the library route keeps each chapter an ordinary crate.
 
 mod conn;
+#[cfg(target_os = "linux")]
+mod held;
 mod output;
 mod process;
 mod server;
@@ -239,6 +241,24 @@ impl Lab {
         let mut all = vec!["--addr", "127.0.0.1:0"];
         all.extend_from_slice(args);
         Server::start_then_close_console(self.clone(), &all)
+    }
+
+    /// Starts the server as [`Lab::start_server`] does, and sends it `signal` (`name` for the
+    /// transcript) while it writes its `listening on` line: on Linux the test holds the
+    /// server's standard output full, so that write blocks until the signal has been sent (see
+    /// `held.rs`); elsewhere the signal follows the line as closely as the test can. A server
+    /// that installs its handler only after printing the line is killed by it. `Err` holds the
+    /// server when it ended without printing anything, for the test to say why.
+    #[cfg(unix)]
+    pub fn start_server_and_signal_it_while_announcing(
+        &self,
+        args: &[&str],
+        signal: i32,
+        name: &str,
+    ) -> Result<Server, Process> {
+        let mut all = vec!["--addr", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Server::start_signalled_while_announcing(self.clone(), &all, signal, name)
     }
 
     /// Like [`Lab::start_server`], with the server allowed at most `limit` open file

@@ -9,6 +9,22 @@ use crate::Lab;
 use crate::output::{OutputLog, Source, WaitEnd};
 use crate::transcript::quote;
 
+/// A pipe's write end, for a child's standard output that the test holds full.
+#[cfg(target_os = "linux")]
+type HeldFd = std::os::fd::OwnedFd;
+#[cfg(not(target_os = "linux"))]
+type HeldFd = std::convert::Infallible;
+
+#[cfg(target_os = "linux")]
+fn held_stdio(fd: HeldFd) -> Stdio {
+    Stdio::from(fd)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn held_stdio(fd: HeldFd) -> Stdio {
+    match fd {}
+}
+
 /// A running binary of the chapter under test (a server or a client).
 pub struct Process {
     lab: Lab,
@@ -40,11 +56,37 @@ impl Process {
         stdout_lines: usize,
         fd_limit: Option<u64>,
     ) -> Process {
+        Process::spawn_with(lab, name, program, args, stdout_lines, fd_limit, None)
+    }
+
+    /// Like [`Process::spawn`], with standard output going to `held`, a pipe the test filled:
+    /// the child's first line to it waits until [`Process::release_stdout`].
+    #[cfg(target_os = "linux")]
+    pub(crate) fn spawn_holding_stdout(
+        lab: Lab,
+        name: &str,
+        program: &str,
+        args: &[String],
+        held: std::os::fd::OwnedFd,
+    ) -> Process {
+        Process::spawn_with(lab, name, program, args, usize::MAX, None, Some(held))
+    }
+
+    fn spawn_with(
+        lab: Lab,
+        name: &str,
+        program: &str,
+        args: &[String],
+        stdout_lines: usize,
+        fd_limit: Option<u64>,
+        held_stdout: Option<HeldFd>,
+    ) -> Process {
         let mut command = Command::new(program);
+        let held = held_stdout.is_some();
         command
             .args(args)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(held_stdout.map_or_else(Stdio::piped, held_stdio))
             .stderr(Stdio::piped())
             // A learner's panic should show where it happened, not a backtrace.
             .env("RUST_BACKTRACE", "0");
@@ -61,12 +103,16 @@ impl Process {
                 &format!("error: cannot start {program}: {err}"),
             ),
         };
+        // Our copy of a held pipe's write end must close now: the child's exit is seen as the
+        // end of that pipe only once no other write end is open.
+        drop(command);
         let log = Arc::new(OutputLog::default());
-        log.drain_lines(
-            Source::Stdout,
-            child.stdout.take().expect("stdout is piped"),
-            stdout_lines,
-        );
+        match child.stdout.take() {
+            Some(stdout) => log.drain_lines(Source::Stdout, stdout, stdout_lines),
+            // Held: drained from `release_stdout` on; open until then.
+            None if held => log.hold(Source::Stdout),
+            None => unreachable!("stdout is piped unless held"),
+        }
         log.drain(
             Source::Stderr,
             child.stderr.take().expect("stderr is piped"),
@@ -82,6 +128,17 @@ impl Process {
             cursors: [0, 0],
             status: None,
         }
+    }
+
+    /// Starts draining a standard output that [`Process::spawn_holding_stdout`] held, skipping
+    /// the `filler` bytes the test put in the pipe first.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn release_stdout(&mut self, read: std::fs::File, filler: usize) {
+        let reader = crate::held::SkipFirst {
+            inner: read,
+            skip: filler,
+        };
+        self.log.drain(Source::Stdout, reader);
     }
 
     /// The name this process has in the transcript.
@@ -119,6 +176,25 @@ impl Process {
         matches: impl FnMut(&str) -> bool,
     ) -> String {
         self.expect_line_within(Source::Stdout, within, what, matches)
+    }
+
+    /// Like [`Process::expect_stdout_within`], but returns `None` instead of failing when no
+    /// such line comes (in time, or before the process ends): for a test that works out why
+    /// before it fails.
+    pub fn wait_stdout(
+        &mut self,
+        within: Duration,
+        matches: impl FnMut(&str) -> bool,
+    ) -> Option<String> {
+        let cursor = &mut self.cursors[Source::Stdout as usize];
+        let (index, line) = self
+            .log
+            .wait_for(Source::Stdout, *cursor, Instant::now() + within, matches)
+            .ok()?;
+        *cursor = index + 1;
+        self.lab
+            .step(format!("{}: printed {}", self.name, quote(&line)));
+        Some(line)
     }
 
     fn expect_line_on(

@@ -52,6 +52,91 @@ impl Server {
         server
     }
 
+    /// See [`Lab::start_server_and_signal_it_while_announcing`].
+    #[cfg(target_os = "linux")]
+    pub(crate) fn start_signalled_while_announcing(
+        lab: Lab,
+        args: &[&str],
+        signal: i32,
+        name: &str,
+    ) -> Result<Server, Process> {
+        let all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let bin = lab.chapter().bin;
+        let pipe = match crate::held::full_pipe() {
+            Ok(pipe) => pipe,
+            Err(err) => lab.fail(
+                "the test makes a full pipe for the server's standard output",
+                &format!("it could not: {err}"),
+            ),
+        };
+        let mut process =
+            Process::spawn_holding_stdout(lab.clone(), "server", bin, &all, pipe.write);
+        lab.step(
+            "test: holds the server's standard output full, so its first line waits to be written",
+        );
+        let deadline = Instant::now() + STARTUP;
+        let mut cannot_tell = false;
+        loop {
+            match crate::held::writing_stdout(process.pid()) {
+                Some(true) => break,
+                None => {
+                    cannot_tell = true;
+                    break;
+                }
+                Some(false) => {}
+            }
+            if process.wait_exit(Duration::ZERO).is_some() {
+                break; // it ended before writing: reading the line below says how
+            }
+            if Instant::now() >= deadline {
+                lab.fail(
+                    "the server writes its first line (`listening on ...`) on standard output",
+                    &format!(
+                        "it had not started writing it after {} ms",
+                        STARTUP.as_millis()
+                    ),
+                );
+            }
+            // A bounded poll: the kernel announces no "blocked in write".
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if cannot_tell {
+            // /proc/PID/syscall is unreadable here: signal right after the line instead.
+            process.release_stdout(pipe.read, pipe.filler);
+            let addr = read_listening_line(&lab, &mut process);
+            process.signal(signal, name);
+            return Ok(Server { process, addr, lab });
+        }
+        if process.wait_exit(Duration::ZERO).is_none() {
+            lab.step("server: is blocked writing its first line to standard output");
+            process.signal(signal, name);
+        }
+        lab.step("test: reads the server's standard output again");
+        process.release_stdout(pipe.read, pipe.filler);
+        let first = process
+            .log
+            .wait_for(Source::Stdout, 0, Instant::now() + STARTUP, |_| true);
+        if let Err(WaitEnd::Closed) = first {
+            return Err(process);
+        }
+        let addr = read_listening_line(&lab, &mut process);
+        Ok(Server { process, addr, lab })
+    }
+
+    /// See [`Lab::start_server_and_signal_it_while_announcing`]: here, the signal follows the
+    /// line as closely as the test can.
+    #[cfg(all(unix, not(target_os = "linux")))]
+    pub(crate) fn start_signalled_while_announcing(
+        lab: Lab,
+        args: &[&str],
+        signal: i32,
+        name: &str,
+    ) -> Result<Server, Process> {
+        let mut server = Server::start(lab, args);
+        server.process.signal(signal, name);
+        Ok(server)
+    }
+
     fn start_reading(
         lab: Lab,
         args: &[&str],

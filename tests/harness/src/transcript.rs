@@ -240,7 +240,7 @@ impl Transcript {
         let printed: Vec<(String, Vec<(Source, String)>)> = state
             .outputs
             .iter()
-            .map(|(name, log)| (name.clone(), log.snapshot()))
+            .map(|(name, log)| (name.clone(), fold_backtraces(log.snapshot())))
             .collect();
         for ((name, log), (_, lines)) in state.outputs.iter().zip(&printed) {
             let ended = if log.is_closed() {
@@ -282,6 +282,42 @@ impl Transcript {
     }
 }
 
+/// Replaces the frames of each `stack backtrace:` in a process's output with one line saying
+/// how many there were. A panic in a function that cannot unwind (a signal handler, say) prints
+/// its backtrace whatever `RUST_BACKTRACE` says: some 70 lines, which would push the panic's
+/// message out of the last 40 lines a report shows. The message is what the learner needs.
+fn fold_backtraces(lines: Vec<(Source, String)>) -> Vec<(Source, String)> {
+    let is_frame = |line: &str| {
+        let line = line.trim_start();
+        line.starts_with("at ")
+            || line
+                .split_once(':')
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut out = Vec::with_capacity(lines.len());
+    let mut in_backtrace = false;
+    let mut folded = 0;
+    for (source, line) in lines {
+        if in_backtrace && is_frame(&line) {
+            folded += 1;
+            continue;
+        }
+        if folded > 0 {
+            out.push((source, format!("({folded} lines of backtrace not shown)")));
+            folded = 0;
+        }
+        in_backtrace = line.trim() == "stack backtrace:";
+        out.push((source, line));
+    }
+    if folded > 0 {
+        out.push((
+            Source::Stderr,
+            format!("({folded} lines of backtrace not shown)"),
+        ));
+    }
+    out
+}
+
 /// Shows a line the way a report quotes it: escapes visible, long lines shortened.
 pub fn quote(text: &str) -> String {
     const MAX: usize = 120;
@@ -294,5 +330,41 @@ pub fn quote(text: &str) -> String {
         format!("\"{head}\"... ({} bytes)", text.len())
     } else {
         format!("\"{escaped}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forced_backtrace_is_folded_and_the_panic_message_kept() {
+        let mut lines = vec![
+            (Source::Stdout, "listening on 127.0.0.1:1".to_string()),
+            (Source::Stderr, "RefCell already borrowed".to_string()),
+            (Source::Stderr, "stack backtrace:".to_string()),
+        ];
+        for n in 0..70 {
+            lines.push((Source::Stderr, format!("  {n}:     0x55 - frame{n}")));
+            lines.push((
+                Source::Stderr,
+                "                at src/lib.rs:1:1".to_string(),
+            ));
+        }
+        lines.push((
+            Source::Stderr,
+            "thread caused non-unwinding panic. aborting.".to_string(),
+        ));
+        let folded: Vec<String> = fold_backtraces(lines).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(
+            folded,
+            [
+                "listening on 127.0.0.1:1",
+                "RefCell already borrowed",
+                "stack backtrace:",
+                "(140 lines of backtrace not shown)",
+                "thread caused non-unwinding panic. aborting.",
+            ]
+        );
     }
 }

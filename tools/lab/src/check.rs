@@ -226,6 +226,12 @@ fn run_grader(workspace: &Workspace, chapter: &Chapter) -> Result<Run> {
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
     } else {
+        // No bar to draw: one plain line, so a silent first build does not look like a hang.
+        eprintln!(
+            "building the {} grader and your code, then running it (the first build takes a \
+             minute or two)...",
+            chapter.id
+        );
         ProgressBar::hidden()
     };
     bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"));
