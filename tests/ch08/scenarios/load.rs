@@ -284,6 +284,37 @@ fn a_delayed_line_shows_in_the_maximum_latency_but_not_the_median() {
 }
 
 #[test]
+fn percentiles_are_read_from_the_latencies_not_estimated_from_their_mean() {
+    let lab = Lab::new(&CH, "Percentiles, not averages");
+    lab.hint(
+        "read each percentile from the histogram (value_at_quantile); a mean and standard \
+         deviation describe no line, and a latency tail is not a bell curve",
+    );
+    let delay = Duration::from_millis(400);
+    let plan = Plan::with(SENDER, SEQ, Fault::Delay(delay));
+    let (_double, report) = run_against(&lab, plan, &[]);
+    expect_counts(&lab, &report, "the double delayed one line", &counts(&[]));
+    // Client 1's lines from SEQ on are held together: a quarter of all deliveries come late.
+    let late = (M - SEQ) * (N - 1);
+    let p90_us = number(&lab, &report, "latency_us.p90");
+    let p50_us = number(&lab, &report, "latency_us.p50");
+    // Later lines went out a moment after the held one; allow them that moment.
+    let held_us = delay.as_micros() as f64 * 0.9;
+    if p90_us < held_us || p50_us >= held_us / 4.0 {
+        lab.fail(
+            &format!(
+                "the double held client {SENDER}'s lines from {SEQ} on for {} ms: {late} of \
+                 {ALL} deliveries (a quarter) took at least that long, so the p90 is at least \
+                 {} ms and the p50 far below it",
+                delay.as_millis(),
+                held_us / 1000.0
+            ),
+            &format!("p50 {p50_us} us, p90 {p90_us} us; the whole report: {report}"),
+        );
+    }
+}
+
+#[test]
 fn with_a_rate_each_line_carries_its_scheduled_send_time() {
     let lab = Lab::new(&CH, "Coordinated omission");
     lab.hint(
