@@ -65,8 +65,8 @@ pub fn close_after_error(stream: &TcpStream) {
 /// before every read, this sets the timeout to the time *left* until the deadline.
 pub struct DeadlineReader<'a> {
     stream: &'a TcpStream,
-    /// When reads stop: `None` means no deadline (and no read timeout on the socket).
-    deadline: Option<Instant>,
+    /// When reads stop.
+    deadline: Instant,
 }
 
 impl<'a> DeadlineReader<'a> {
@@ -74,27 +74,15 @@ impl<'a> DeadlineReader<'a> {
     pub fn new(stream: &'a TcpStream, deadline: Instant) -> Self {
         DeadlineReader {
             stream,
-            deadline: Some(deadline),
+            deadline,
         }
-    }
-
-    /// From now on, reads wait as long as it takes: the socket's read timeout is cleared,
-    /// once, here, rather than set again before every read.
-    pub fn clear_deadline(&mut self) -> io::Result<()> {
-        if self.deadline.take().is_some() {
-            self.stream.set_read_timeout(None)?;
-        }
-        Ok(())
     }
 }
 
 impl Read for DeadlineReader<'_> {
     /// Reads as `TcpStream::read` does; once the deadline has passed, fails with `TimedOut`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(deadline) = self.deadline else {
-            return self.stream.read(buf);
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = self.deadline.saturating_duration_since(Instant::now());
         // A zero timeout means "none" to the kernel, and set_read_timeout refuses it.
         if left.is_zero() {
             return Err(ErrorKind::TimedOut.into());
