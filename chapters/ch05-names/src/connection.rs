@@ -52,10 +52,7 @@ pub struct DeadlineReader<'a> {
 impl<'a> DeadlineReader<'a> {
     /// Reads `stream` until `deadline`.
     pub fn new(stream: &'a TcpStream, deadline: Instant) -> Self {
-        DeadlineReader {
-            stream,
-            deadline,
-        }
+        DeadlineReader { stream, deadline }
     }
 }
 
