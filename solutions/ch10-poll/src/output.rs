@@ -87,7 +87,11 @@ impl Output {
     /// Records that the kernel took `n` more bytes.
     pub fn advance(&mut self, n: usize) {
         self.written = (self.written + n).min(self.bytes.len());
-        while self.ends.front().is_some_and(|&(end, _)| end <= self.written) {
+        while self
+            .ends
+            .front()
+            .is_some_and(|&(end, _)| end <= self.written)
+        {
             self.ends.pop_front();
         }
         if self.is_empty() {

@@ -82,7 +82,11 @@ impl Room {
         peer: SocketAddr,
         out: &mut Outbox,
     ) -> Result<(), Taken> {
-        if self.members.iter().any(|m| m.name.eq_ignore_ascii_case(name)) {
+        if self
+            .members
+            .iter()
+            .any(|m| m.name.eq_ignore_ascii_case(name))
+        {
             return Err(Taken);
         }
         for member in &self.members {
@@ -152,7 +156,10 @@ mod tests {
         room.join(Token(1), "alice", peer(), &mut out).unwrap();
         room.join(Token(2), "bob", peer(), &mut out).unwrap();
         out.lines.clear();
-        assert_eq!(room.leave(Token(1), peer(), &mut out).as_deref(), Some("alice"));
+        assert_eq!(
+            room.leave(Token(1), peer(), &mut out).as_deref(),
+            Some("alice")
+        );
         assert_eq!(room.leave(Token(1), peer(), &mut out), None);
         assert_eq!(out.lines, [(Token(2), "* alice left".to_string())]);
         assert_eq!(room.online(), "bob");

@@ -108,7 +108,12 @@ pub struct Server {
 
 impl Server {
     /// A loop that will serve `listener` (registered already) with `settings`.
-    pub fn new(poll: Poll, listener: TcpListener, settings: Settings, stop: Arc<AtomicBool>) -> Self {
+    pub fn new(
+        poll: Poll,
+        listener: TcpListener,
+        settings: Settings,
+        stop: Arc<AtomicBool>,
+    ) -> Self {
         Server {
             poll,
             listener: Some(listener),
@@ -340,13 +345,23 @@ impl Server {
             let text = match line {
                 Line::Text(text) => text,
                 Line::TooLong => {
-                    self.send(token, &format!("error: line too long (max {MAX_LINE} bytes)"));
+                    self.send(
+                        token,
+                        &format!("error: line too long (max {MAX_LINE} bytes)"),
+                    );
                     self.begin_close(token);
                     return;
                 }
             };
             let mut out = Outbox::default();
-            let next = session::on_line(&mut self.room, token, conn.peer, conn.phase, &text, &mut out);
+            let next = session::on_line(
+                &mut self.room,
+                token,
+                conn.peer,
+                conn.phase,
+                &text,
+                &mut out,
+            );
             if let Next::Stay(phase) = next {
                 conn.phase = phase;
             }
@@ -538,7 +553,8 @@ impl Server {
             conn.output.len(),
         );
         conn.output.discard_unstarted();
-        conn.output.push_anyway("error: too slow, disconnected", Instant::now());
+        conn.output
+            .push_anyway("error: too slow, disconnected", Instant::now());
         let _ = conn.write_pending();
         self.close_now(token);
     }
@@ -654,7 +670,8 @@ impl Server {
 /// Tells a client the server is full and closes the connection.
 fn refuse(stream: TcpStream, peer: SocketAddr, max: usize) {
     say!("refused {peer}: server is full ({max}/{max})");
-    let _ = (&stream).write(format!("error: server is full ({max}/{max}), try again later\n").as_bytes());
+    let _ = (&stream)
+        .write(format!("error: server is full ({max}/{max}), try again later\n").as_bytes());
     // Closing a socket with unread input sends a reset, which can destroy the line we just
     // wrote. Discard what has already arrived (the socket never blocks), then close.
     let _ = stream.shutdown(Shutdown::Write);

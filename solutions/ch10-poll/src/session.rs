@@ -129,7 +129,14 @@ mod tests {
     fn a_bad_name_is_refused_and_the_prompt_repeated() {
         let mut room = Room::default();
         let mut out = Outbox::default();
-        let next = on_line(&mut room, Token(1), peer(), Phase::ChoosingName, "a b", &mut out);
+        let next = on_line(
+            &mut room,
+            Token(1),
+            peer(),
+            Phase::ChoosingName,
+            "a b",
+            &mut out,
+        );
         assert_eq!(next, Next::Stay(Phase::ChoosingName));
         assert_eq!(out.lines.len(), 2);
         assert_eq!(out.lines[1].1, PROMPT);
@@ -139,13 +146,41 @@ mod tests {
     fn chat_lines_go_to_the_others_cleaned() {
         let mut room = Room::default();
         let mut out = Outbox::default();
-        on_line(&mut room, Token(1), peer(), Phase::ChoosingName, "al", &mut out);
-        on_line(&mut room, Token(2), peer(), Phase::ChoosingName, "bo", &mut out);
+        on_line(
+            &mut room,
+            Token(1),
+            peer(),
+            Phase::ChoosingName,
+            "al",
+            &mut out,
+        );
+        on_line(
+            &mut room,
+            Token(2),
+            peer(),
+            Phase::ChoosingName,
+            "bo",
+            &mut out,
+        );
         out.lines.clear();
-        let next = on_line(&mut room, Token(1), peer(), Phase::Chatting, "hi\x1b", &mut out);
+        let next = on_line(
+            &mut room,
+            Token(1),
+            peer(),
+            Phase::Chatting,
+            "hi\x1b",
+            &mut out,
+        );
         assert_eq!(next, Next::Stay(Phase::Chatting));
         assert_eq!(out.lines, [(Token(2), "[al] hi".to_string())]);
-        let next = on_line(&mut room, Token(1), peer(), Phase::Chatting, " exit ", &mut out);
+        let next = on_line(
+            &mut room,
+            Token(1),
+            peer(),
+            Phase::Chatting,
+            " exit ",
+            &mut out,
+        );
         assert_eq!(next, Next::Close);
     }
 }
