@@ -26,7 +26,6 @@ pub struct Cli {
     server: ServerArgs,
 }
 
-// ANCHOR: subcommands
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -42,7 +41,6 @@ pub enum Command {
     #[command(long_about)]
     Load(LoadArgs),
 }
-// ANCHOR_END: subcommands
 
 /// The server's options.
 #[derive(Debug, Args)]
@@ -114,7 +112,6 @@ pub struct ClientArgs {
     pub name: Option<String>,
 }
 
-// ANCHOR: load_args
 /// The load generator's options.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -170,7 +167,6 @@ pub struct LoadArgs {
     #[arg(long)]
     pub allow_remote: bool,
 }
-// ANCHOR_END: load_args
 
 /// Parses a rate in lines per second: positive, at most a million.
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -44,7 +44,6 @@ impl Session {
     }
 }
 
-// ANCHOR: run_client
 /// Connects to `addr` and runs a session until the server closes the connection.
 pub fn run(addr: &str, name: Option<&str>) -> ExitCode {
     let Some(stream) = connect(addr) else {
@@ -92,9 +91,7 @@ pub fn run(addr: &str, name: Option<&str>) -> ExitCode {
         }
     }
 }
-// ANCHOR_END: run_client
 
-// ANCHOR: ctrlc
 /// Makes Ctrl-C leave cleanly: the first one says `exit` to the server, a second one (if the
 /// server does not answer) ends the client at once.
 fn handle_ctrl_c(session: &Arc<Session>) {
@@ -113,7 +110,6 @@ fn handle_ctrl_c(session: &Arc<Session>) {
         );
     }
 }
-// ANCHOR_END: ctrlc
 
 /// Connects to the server, or says why not.
 fn connect(addr: &str) -> Option<TcpStream> {
@@ -133,7 +129,6 @@ fn spawn_reader(stream: TcpStream, session: Arc<Session>) -> io::Result<JoinHand
         .spawn(move || print_server_lines(stream, &session))
 }
 
-// ANCHOR: print_server_lines
 /// Prints every line from the server as soon as it arrives, until the server closes the
 /// connection. Returns the client's exit status: 2 if the server refused to admit us.
 fn print_server_lines(stream: TcpStream, session: &Session) -> ExitCode {
@@ -166,9 +161,7 @@ fn print_server_lines(stream: TcpStream, session: &Session) -> ExitCode {
     }
     ExitCode::SUCCESS
 }
-// ANCHOR_END: print_server_lines
 
-// ANCHOR: answer_prompt
 /// Follows the login from the server's side: answers the first prompt with `--name` (and
 /// returns true: that prompt is not shown), and notes when we are welcomed.
 fn answer_prompt(session: &Session, text: &str) -> bool {
@@ -188,9 +181,7 @@ fn answer_prompt(session: &Session, text: &str) -> bool {
         None => false,
     }
 }
-// ANCHOR_END: answer_prompt
 
-// ANCHOR: send_input
 /// Sends every line typed on standard input. `exit` or the end of input leaves the room.
 fn send_input(session: &Session) {
     let mut stdin = io::stdin().lock();
@@ -218,4 +209,3 @@ fn send_input(session: &Session) {
     }
     session.leave();
 }
-// ANCHOR_END: send_input

@@ -17,6 +17,13 @@
 //! - [`shutdown`]: the first signal wakes the loop through a [`mio::Waker`].
 //! - [`client`] answers the prompt (`--name`), leaves with `exit` on end of input or Ctrl-C,
 //!   and exits with status 2 when the server is full.
+//!
+//! What is given: the protocol (the room, the session's phases, names, cutting and cleaning
+//! lines), each connection's state and output buffer, the timer heap, and the loop's outline
+//! in [`server::Server::run`]. Your work is marked `TODO(ch10)`: accepting, reading and
+//! writing without ever blocking, WRITABLE interest only while output waits, deadlines that
+//! set poll's timeout, and waking the loop on Ctrl-C. Run it with `cargo run -p ch10-poll`;
+//! grade it with `cargo test -p ch10`.
 
 #[macro_use]
 mod console;
@@ -68,7 +75,6 @@ fn run_server(args: &ServerArgs) -> ExitCode {
         login_timeout: args.login_timeout,
         queue_lines: args.queue_lines as usize,
     };
-    // ANCHOR: listen
     let (poll, listener) = match event_loop(listener) {
         Ok(ready) => ready,
         Err(err) => {
@@ -91,7 +97,6 @@ fn run_server(args: &ServerArgs) -> ExitCode {
     // Only now: a signal that arrives right after this line must start a shutdown, and until
     // the handler was installed it would have killed the process instead.
     say!("listening on {local}");
-    // ANCHOR_END: listen
     if let Err(err) = Server::new(poll, listener, settings, stop).run() {
         say_err!("error: waiting for events: {err}");
         return ExitCode::FAILURE;

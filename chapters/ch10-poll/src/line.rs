@@ -20,7 +20,6 @@ pub enum Line {
     TooLong,
 }
 
-// ANCHOR: split_line
 /// Takes bytes from the front of `input` up to and including the next `\n`, adding them to
 /// `pending` (the unfinished line kept between reads). Returns the complete line, or `None`
 /// once `input` is used up without one: the start of the line then waits in `pending`.
@@ -53,9 +52,7 @@ pub fn split_line(pending: &mut Vec<u8>, input: &mut &[u8]) -> Option<Line> {
     pending.clear();
     Some(line)
 }
-// ANCHOR_END: split_line
 
-// ANCHOR: sanitize
 /// The Unicode bidirectional controls: the marks (U+200E, U+200F), the embeddings and
 /// overrides (U+202A to U+202E) and the isolates (U+2066 to U+2069). They print nothing and are
 /// not `char::is_control`, yet they reorder how the rest of a line is displayed.
@@ -72,7 +69,6 @@ pub fn sanitize(text: &str) -> String {
         .filter(|&c| c == '\t' || !(c.is_control() || BIDI_CONTROLS.contains(&c)))
         .collect()
 }
-// ANCHOR_END: sanitize
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,6 @@ impl fmt::Display for NameError {
     }
 }
 
-// ANCHOR: validate_name
 /// Accepts 1 to 32 ASCII letters, digits, `_` and `-`: nothing that could pass for punctuation
 /// in a chat line, break a terminal, or look like somebody else's name in another script.
 pub fn validate_name(name: &str) -> Result<(), NameError> {
@@ -37,7 +36,6 @@ pub fn validate_name(name: &str) -> Result<(), NameError> {
     }
     Ok(())
 }
-// ANCHOR_END: validate_name
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,6 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, PartialEq, Eq)]
 pub struct Full;
 
-// ANCHOR: output
 /// Lines waiting to be written to one client.
 #[derive(Debug)]
 pub struct Output {
@@ -30,7 +29,6 @@ pub struct Output {
     /// The most lines that may wait.
     max_lines: usize,
 }
-// ANCHOR_END: output
 
 /// Above this capacity an emptied buffer gives its memory back: one burst should not cost a
 /// connection its peak for ever.

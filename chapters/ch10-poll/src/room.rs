@@ -37,13 +37,11 @@ impl Outbox {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Taken;
 
-// ANCHOR: room
 /// Every client that has chosen a name, in joining order. Owned by the event loop's thread.
 #[derive(Debug, Default)]
 pub struct Room {
     members: Vec<Member>,
 }
-// ANCHOR_END: room
 
 impl Room {
     /// The names online, in joining order, as `alice, bob`, or `nobody`.

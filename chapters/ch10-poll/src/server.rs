@@ -71,7 +71,6 @@ pub struct Settings {
     pub queue_lines: usize,
 }
 
-// ANCHOR: server
 /// Everything the loop owns: the poller, the listener, every connection, the room and the
 /// deadlines. No lock anywhere: only this thread touches any of it.
 pub struct Server {
@@ -104,7 +103,6 @@ pub struct Server {
     /// Where reads land before their lines are cut out: one buffer for all connections.
     scratch: Vec<u8>,
 }
-// ANCHOR_END: server
 
 impl Server {
     /// A loop that will serve `listener` (registered already) with `settings`.
@@ -134,18 +132,16 @@ impl Server {
         }
     }
 
-    // ANCHOR: run
     /// Serves until a signal has shut everything down.
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         while !(self.shutting_down && self.open == 0) {
             // Sleep until something happens on a socket or the earliest deadline comes; not
             // at all if a connection still has input we left for the next turn.
-            let timeout = if self.readable.is_empty() {
-                self.timers.timeout(Instant::now())
-            } else {
-                Some(Duration::ZERO)
-            };
+            // TODO(ch10): Sleep only until the earliest deadline in the timer heap, and not at
+            // all while a connection still has input left from its last turn: with no timeout,
+            // a login timeout never fires when nobody sends anything. Book: The timer heap.
+            let timeout: Option<Duration> = None;
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 // A signal arrived while we slept: its handler's thread wakes us properly.
@@ -161,7 +157,6 @@ impl Server {
         }
         Ok(())
     }
-    // ANCHOR_END: run
 
     /// Handles one readiness event.
     fn on_event(&mut self, event: &Event) {
@@ -191,33 +186,16 @@ impl Server {
         self.conns.get_mut(token.0).and_then(Option::as_mut)
     }
 
-    // ANCHOR: accept_all
     /// Accepts every connection waiting in the backlog: the listener, edge-triggered too, is
     /// reported again only when a new one arrives.
     fn accept_all(&mut self) {
-        loop {
-            let Some(listener) = &self.listener else {
-                return;
-            };
-            match listener.accept() {
-                Ok((stream, peer)) => self.admit(stream, peer),
-                Err(err) if err.kind() == ErrorKind::WouldBlock => return,
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) => {
-                    // Most likely out of descriptors (EMFILE): the connection stays in the
-                    // backlog. Pause, then try again on a timer: no event will come for it.
-                    say_err!("error: accepting a connection: {err}");
-                    self.accept_paused = true;
-                    let at = Instant::now() + ACCEPT_RETRY_DELAY;
-                    self.timers.add(at, LISTENER, 0);
-                    return;
-                }
-            }
-        }
+        // TODO(ch10): Accept every connection waiting and hand each to `admit`: one event may
+        // stand for many clients, and none will come for those left in the backlog. When
+        // accepting fails (out of descriptors), log it and pause accepting for a moment, on a
+        // timer. Book: Edge-triggered: drain until WouldBlock.
+        let _ = (&self.listener, Self::admit, ACCEPT_RETRY_DELAY);
     }
-    // ANCHOR_END: accept_all
 
-    // ANCHOR: admit
     /// Takes a new connection in, or refuses it when every slot is taken.
     fn admit(&mut self, mut stream: TcpStream, peer: SocketAddr) {
         let max = self.settings.max_clients;
@@ -255,53 +233,16 @@ impl Server {
         self.send(token, PROMPT);
         self.arm(token);
     }
-    // ANCHOR_END: admit
 
-    // ANCHOR: read_from
     /// Reads what the client on `token` sent, until `WouldBlock` or [`READ_BUDGET`] bytes.
     fn read_from(&mut self, token: Token) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let mut budget = READ_BUDGET;
-        loop {
-            let Some(conn) = self.conn_mut(token) else {
-                break;
-            };
-            if budget == 0 {
-                // Fair to the others: the rest is read on the next turn of the loop. No
-                // event will say so (it was reported once already), so remember it.
-                if !conn.queued {
-                    conn.queued = true;
-                    self.readable.push_back(token);
-                }
-                break;
-            }
-            let chunk = scratch.len().min(budget);
-            match (&conn.stream).read(&mut scratch[..chunk]) {
-                // End of file: the client shut down its side (or vanished).
-                Ok(0) => {
-                    self.on_eof(token);
-                    break;
-                }
-                Ok(n) => {
-                    budget -= n;
-                    self.on_bytes(token, &scratch[..n]);
-                }
-                // Drained: the next event for this socket will come when more arrives.
-                Err(err) if err.kind() == ErrorKind::WouldBlock => break,
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) => {
-                    let peer = conn.peer;
-                    if err.kind() != ErrorKind::ConnectionReset {
-                        say_err!("error: serving {peer}: {err}");
-                    }
-                    self.close_now(token);
-                    break;
-                }
-            }
-        }
-        self.scratch = scratch;
+        // TODO(ch10): Read this client's socket until the kernel has nothing more for it,
+        // handing what arrives to `on_bytes`; end of file goes to `on_eof`, and a failed read
+        // closes this connection only. Stop after the read budget, so one flooding client
+        // cannot starve the others, and remember to come back to it: no new event will say
+        // so. Book: Edge-triggered: drain until WouldBlock.
+        let _ = (token, &self.scratch, Self::on_bytes, Self::on_eof, READ_BUDGET);
     }
-    // ANCHOR_END: read_from
 
     /// Reads again the connections whose budget ran out last turn, in the order they ran out.
     fn read_again(&mut self) {
@@ -316,7 +257,6 @@ impl Server {
         }
     }
 
-    // ANCHOR: on_bytes
     /// Cuts the lines out of `bytes` and hands each to the session.
     fn on_bytes(&mut self, token: Token, bytes: &[u8]) {
         let Some(conn) = self.conns.get_mut(token.0).and_then(Option::as_mut) else {
@@ -372,7 +312,6 @@ impl Server {
             }
         }
     }
-    // ANCHOR_END: on_bytes
 
     /// The client shut down its side: it leaves, once what waits for it is written.
     fn on_eof(&mut self, token: Token) {
@@ -394,7 +333,6 @@ impl Server {
         }
     }
 
-    // ANCHOR: send
     /// Queues `line` for the client on `to`; it is written at the end of this turn. A client
     /// whose buffer is full, even after a write, is dropped as too slow.
     fn send(&mut self, to: Token, line: &str) {
@@ -422,7 +360,6 @@ impl Server {
             self.too_slow.push((to, generation));
         }
     }
-    // ANCHOR_END: send
 
     fn mark_dirty(&mut self, token: Token) {
         if let Some(conn) = self.conn_mut(token)
@@ -446,7 +383,6 @@ impl Server {
         }
     }
 
-    // ANCHOR: flush
     /// Writes what waits for `token`, keeps WRITABLE interest only while something still
     /// waits, and moves a closing connection on once its last line is out.
     fn flush(&mut self, token: Token) {
@@ -468,19 +404,10 @@ impl Server {
             return;
         }
         let waiting = !conn.output.is_empty();
-        if waiting != conn.writable {
-            let interest = if waiting {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
-            if let Err(err) = registry.reregister(&mut conn.stream, token, interest) {
-                say_err!("error: serving {}: {err}", conn.peer);
-                self.close_now(token);
-                return;
-            }
-            conn.writable = waiting;
-        }
+        // TODO(ch10): Ask to hear when the socket can take more only while output waits here,
+        // and stop asking once it is all written: the event says "you may write", and with
+        // nothing to write it is noise. Book: Two buffers per connection.
+        let _ = (registry, Interest::WRITABLE);
         if !waiting && conn.closing == Some(Closing::Flushing) {
             // The last line is out: stop sending (the client reads it, then end of file).
             let _ = conn.stream.shutdown(Shutdown::Write);
@@ -495,7 +422,6 @@ impl Server {
         }
         self.arm(token);
     }
-    // ANCHOR_END: flush
 
     /// Starts closing `token` gracefully: it leaves the room now, its last lines are written,
     /// then it is drained and closed.
@@ -515,7 +441,6 @@ impl Server {
         self.mark_dirty(token);
     }
 
-    // ANCHOR: close_now
     /// Closes `token` at once: it leaves the room (if it was in it), its socket is
     /// deregistered and closed, and its slot is free.
     fn close_now(&mut self, token: Token) {
@@ -532,9 +457,7 @@ impl Server {
         say!("disconnected {}", conn.peer);
         self.deliver(out);
     }
-    // ANCHOR_END: close_now
 
-    // ANCHOR: drop_too_slow
     /// Drops a client whose output buffer is full: it is told so if its socket takes the line,
     /// and the others hear it left.
     fn drop_too_slow(&mut self, token: Token, generation: u64) {
@@ -558,25 +481,18 @@ impl Server {
         let _ = conn.write_pending();
         self.close_now(token);
     }
-    // ANCHOR_END: drop_too_slow
 
-    // ANCHOR: arm
     /// Makes sure the timer heap holds `token`'s earliest deadline.
     fn arm(&mut self, token: Token) {
         let Some(conn) = self.conns.get_mut(token.0).and_then(Option::as_mut) else {
             return;
         };
-        let Some(next) = conn.next_deadline() else {
-            return;
-        };
-        if conn.armed.is_none_or(|armed| next < armed) {
-            self.timers.add(next, token, conn.generation);
-            conn.armed = Some(next);
-        }
+        // TODO(ch10): Put this connection's earliest deadline in the timer heap, unless an
+        // entry as early is there already (`armed`): a deadline nobody wrote down never fires.
+        // Book: The timer heap.
+        let _ = conn.next_deadline();
     }
-    // ANCHOR_END: arm
 
-    // ANCHOR: expire
     /// Handles every deadline that has come; drops the stale ones.
     fn expire(&mut self, now: Instant) {
         while let Some((at, token, generation)) = self.timers.pop_due(now) {
@@ -606,7 +522,6 @@ impl Server {
             }
         }
     }
-    // ANCHOR_END: expire
 
     /// Applies whichever of `token`'s deadlines have passed.
     fn expire_conn(&mut self, token: Token, now: Instant) {
@@ -638,7 +553,6 @@ impl Server {
         }
     }
 
-    // ANCHOR: begin_shutdown
     /// Stops accepting, queues the notice as every connection's last line, and gives the
     /// notices [`NOTICE_DEADLINE`] to be written before everything is closed.
     fn begin_shutdown(&mut self) {
@@ -664,7 +578,6 @@ impl Server {
         }
         self.timers.add(now + NOTICE_DEADLINE, SHUTDOWN, 0);
     }
-    // ANCHOR_END: begin_shutdown
 }
 
 /// Tells a client the server is full and closes the connection.

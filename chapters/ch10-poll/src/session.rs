@@ -22,7 +22,6 @@ use crate::room::{Outbox, Room, Taken};
 /// The prompt a client gets on connect and after every refused name.
 pub const PROMPT: &str = "Enter username:";
 
-// ANCHOR: phase
 /// Where a connection is in the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -31,7 +30,6 @@ pub enum Phase {
     /// In the room under a name.
     Chatting,
 }
-// ANCHOR_END: phase
 
 /// What the connection does after a line.
 #[derive(Debug, PartialEq, Eq)]
@@ -42,7 +40,6 @@ pub enum Next {
     Close,
 }
 
-// ANCHOR: on_line
 /// Handles one line from the client on `token`, which is in `phase`.
 pub fn on_line(
     room: &mut Room,
@@ -57,7 +54,6 @@ pub fn on_line(
         Phase::Chatting => chat(room, token, text, out),
     }
 }
-// ANCHOR_END: on_line
 
 /// Handles one answer to the username prompt.
 fn choose_name(

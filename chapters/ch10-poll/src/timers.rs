@@ -18,7 +18,6 @@ use mio::Token;
 /// generation of that token it was meant for.
 pub type Deadline = (Instant, Token, u64);
 
-// ANCHOR: timers
 /// Every pending deadline, earliest first.
 #[derive(Debug, Default)]
 pub struct Timers {
@@ -58,7 +57,6 @@ impl Timers {
         self.heap.is_empty()
     }
 }
-// ANCHOR_END: timers
 
 #[cfg(test)]
 mod tests {

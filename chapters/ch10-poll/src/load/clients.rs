@@ -78,7 +78,6 @@ pub struct ReadSpec {
 /// How long a reader blocks before looking at the stop flag again.
 const READ_TICK: Duration = Duration::from_millis(200);
 
-// ANCHOR: read_all
 /// Reads until the run stops or the connection breaks, accounting for every line; returns
 /// client `me`'s tally.
 pub fn read_all(me: u32, mut lines: Lines, online: u32, spec: &ReadSpec, shared: &Shared) -> Tally {
@@ -136,7 +135,6 @@ pub fn read_all(me: u32, mut lines: Lines, online: u32, spec: &ReadSpec, shared:
     shared.lost_connection(me);
     tally
 }
-// ANCHOR_END: read_all
 
 /// Reads and forgets everything until the run stops (an idle client); notes a disconnection.
 /// A small buffer of its own: a run may hold thousands of idle clients.
@@ -178,16 +176,13 @@ pub struct WriteSpec {
     pub deadline: Instant,
 }
 
-// ANCHOR: due
 /// When line `seq` of client `me` is due, at `rate` lines per second per client from `start`.
 /// The clients' schedules are staggered evenly, so that they do not all send at once.
 pub fn due(start: Instant, rate: f64, me: u32, clients: u32, seq: u64) -> Instant {
     let offset = f64::from(me) / f64::from(clients);
     start + Duration::from_secs_f64((seq as f64 + offset) / rate)
 }
-// ANCHOR_END: due
 
-// ANCHOR: send_all
 /// Sends client `me`'s lines from `start` on; returns how many it sent.
 ///
 /// With a rate, each line is stamped with the time it was due, not the time it went out: if
@@ -228,4 +223,3 @@ pub fn send_all(
     shared.writers_done.fetch_add(1, Ordering::SeqCst);
     sent
 }
-// ANCHOR_END: send_all

@@ -63,7 +63,6 @@ pub enum JoinError {
     Other(String),
 }
 
-// ANCHOR: join
 /// Connects to `addr` and joins as `name`; `mode` is found out by the first client and then
 /// kept. `prefix` is the run's name prefix, for counting the run's names in the welcome.
 pub fn join(
@@ -138,7 +137,6 @@ pub fn join(
         }
     }
 }
-// ANCHOR_END: join
 
 /// Checks that the first line is the username prompt.
 fn expect_prompt(first: io::Result<Vec<u8>>) -> Result<(), JoinError> {

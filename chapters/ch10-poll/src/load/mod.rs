@@ -186,7 +186,6 @@ fn join_one(
     })
 }
 
-// ANCHOR: run_lines
 /// Runs N clients sending M lines each, every client reading all the time; returns the report.
 fn run_lines(args: &LoadArgs, addr: SocketAddr) -> Result<LinesReport, Failure> {
     let shared = Arc::new(Shared::new(args.clients));
@@ -288,7 +287,6 @@ fn run_lines(args: &LoadArgs, addr: SocketAddr) -> Result<LinesReport, Failure> 
         cut_short: watched.cut_short,
     })
 }
-// ANCHOR_END: run_lines
 
 /// Starts client `me`'s reader thread.
 fn spawn_reader(
@@ -479,7 +477,6 @@ fn progress_bar(expected: u64) -> ProgressBar {
     bar
 }
 
-// ANCHOR: run_idle
 /// Holds `--idle` logged-in clients for `--hold` seconds and reports the server's memory and
 /// threads before and while they are connected.
 fn run_idle(args: &LoadArgs, addr: SocketAddr) -> Result<IdleReport, Failure> {
@@ -531,4 +528,3 @@ fn run_idle(args: &LoadArgs, addr: SocketAddr) -> Result<IdleReport, Failure> {
         cut_short: held_from + args.hold > deadline,
     })
 }
-// ANCHOR_END: run_idle

@@ -80,7 +80,6 @@ impl LinesReport {
         self.latency.value_at_quantile(quantile) as f64 / 1000.0
     }
 
-    // ANCHOR: table
     /// The report as a table.
     pub fn table(&self) -> String {
         let mut out = String::new();
@@ -161,7 +160,6 @@ impl LinesReport {
         }
         out
     }
-    // ANCHOR_END: table
 
     /// The report as one JSON line.
     pub fn json(&self) -> String {

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use super::Failure;
 
-// ANCHOR: loopback
 /// Resolves `addr` and refuses it unless every address it names is loopback, or `allow_remote`.
 pub fn target(addr: &str, allow_remote: bool) -> Result<SocketAddr, Failure> {
     let resolved: Vec<SocketAddr> = addr
@@ -29,7 +28,6 @@ pub fn target(addr: &str, allow_remote: bool) -> Result<SocketAddr, Failure> {
     }
     Ok(first)
 }
-// ANCHOR_END: loopback
 
 /// Makes sure this process may open `needed` file descriptors for its `clients` connections,
 /// raising its soft limit up to the hard one if needed; fails with how to raise it otherwise.
@@ -125,7 +123,6 @@ pub struct ServerUse {
     pub threads: u64,
 }
 
-// ANCHOR: proc
 /// Reads the server's CPU time, resident memory and threads from `/proc/PID`.
 #[cfg(target_os = "linux")]
 pub fn server_use(pid: u32) -> std::io::Result<ServerUse> {
@@ -157,7 +154,6 @@ pub fn server_use(pid: u32) -> std::io::Result<ServerUse> {
         threads: field("Threads:").ok_or_else(|| malformed("Threads"))?,
     })
 }
-// ANCHOR_END: proc
 
 /// Elsewhere there is no `/proc` to read.
 #[cfg(not(target_os = "linux"))]

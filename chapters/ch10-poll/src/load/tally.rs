@@ -78,7 +78,6 @@ impl Tally {
         }
     }
 
-    // ANCHOR: record
     /// Records line `seq` from `sender`, stamped `sent` and received at `now` (nanoseconds
     /// since the run's epoch): a delivery, a duplicate, or an unexpected line; and out of order
     /// when a later line from the same sender came first.
@@ -110,9 +109,7 @@ impl Tally {
         // Within the bounds just checked, recording cannot fail.
         let _ = self.latency.record(latency);
     }
-    // ANCHOR_END: record
 
-    // ANCHOR: lost
     /// Lines sent to this client that never arrived, given how many each client sent.
     pub fn lost(&self, sent: &[u64]) -> u64 {
         sent.iter()
@@ -122,7 +119,6 @@ impl Tally {
             .map(|(_, (&sent, &arrived))| sent.saturating_sub(arrived))
             .sum()
     }
-    // ANCHOR_END: lost
 }
 
 #[cfg(test)]

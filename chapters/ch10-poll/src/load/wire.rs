@@ -6,7 +6,6 @@
 //! by sender and sequence, so a line that arrives cut short or mixed with another is noticed
 //! (torn), not counted.
 
-// ANCHOR: encode
 /// Appends line `seq` of client `sender`, stamped `nanos`, padded to `size` bytes, and a newline.
 pub fn encode(out: &mut Vec<u8>, sender: u32, seq: u64, nanos: u64, size: usize) {
     let start = out.len();
@@ -17,7 +16,6 @@ pub fn encode(out: &mut Vec<u8>, sender: u32, seq: u64, nanos: u64, size: usize)
     out.resize(start + size.max(header), pad);
     out.push(b'\n');
 }
-// ANCHOR_END: encode
 
 /// The padding letter of line `seq` from `sender`.
 fn padding(sender: u32, seq: u64) -> u8 {
@@ -43,7 +41,6 @@ pub enum Received<'a> {
     Torn,
 }
 
-// ANCHOR: classify
 /// Classifies one received line (without its newline); `size` is the length of a measured line.
 pub fn classify(line: &[u8], size: usize) -> Received<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -78,7 +75,6 @@ pub fn classify(line: &[u8], size: usize) -> Received<'_> {
         Received::Torn
     }
 }
-// ANCHOR_END: classify
 
 /// Parses `L <sender> <seq> <nanos> <padding>` of exactly `size` bytes with the right padding.
 fn parse_load(text: &[u8], size: usize) -> Option<Received<'static>> {
