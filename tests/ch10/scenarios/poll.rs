@@ -14,7 +14,7 @@ use harness::transcript::quote;
 use harness::{Conn, Lab, ReadError, Server};
 
 use super::CH;
-use super::support::{PROMPT, join};
+use super::support::{PROMPT, TOO_LONG, join};
 
 /// How many clients the thread-count test logs in.
 const MANY: usize = 1000;
@@ -74,8 +74,8 @@ fn a_burst_of_lines_in_one_segment_is_relayed_whole_and_in_order() {
     let [burst, reader] = &mut room[..] else {
         unreachable!("two joined")
     };
-    // 200 lines of ~100 bytes: 20 KB in one write, more than one small read takes.
-    let lines: Vec<String> = (0..200)
+    // 1000 lines of ~100 bytes: 100 KB in one write, far more than one read takes.
+    let lines: Vec<String> = (0..1000)
         .map(|i| format!("line {i:03} {}", "x".repeat(90)))
         .collect();
     let mut all = lines.join("\n");
@@ -88,6 +88,58 @@ fn a_burst_of_lines_in_one_segment_is_relayed_whole_and_in_order() {
         reader.expect_line(&format!("[burst] {line}"));
     }
     lab.step("reader: received all of them, in order");
+}
+
+#[test]
+fn a_line_that_never_ends_is_refused_once_it_passes_the_limit() {
+    let lab = Lab::new(&CH, "Why a non-blocking socket still needs a buffer");
+    lab.hint(
+        "the server kept buffering a line with no end: each connection's input buffer holds at          most one line (1024 bytes and its ending); once more has come without a newline,          answer the error and close, without waiting for a newline that may never come",
+    );
+    let server = lab.start_server(&[]);
+    let mut room = Vec::new();
+    join_room(&server, &mut room, "endless");
+    let endless = &mut room[0];
+    lab.step("endless: sends 2000 bytes and no newline");
+    endless.quiet();
+    endless.send_bytes(&[b'e'; 2000]);
+    endless.expect_line(TOO_LONG);
+    endless.expect_closed();
+}
+
+#[test]
+fn a_client_that_pauses_reading_gets_every_line_once_it_reads_again() {
+    let lab = Lab::new(&CH, "Two buffers per connection");
+    lab.hint(
+        "lines were lost or the client was dropped: a non-blocking write takes only what fits          in the socket's send buffer and then says `WouldBlock`; keep the rest in the          connection's output buffer and write it when the socket is writable again",
+    );
+    let server = lab.start_server(&[]);
+    let mut room = Vec::new();
+    let mut pauser = server.connect_with_receive_buffer("pauser", 4096);
+    pauser.expect_line(PROMPT);
+    pauser.send_line("pauser");
+    pauser.expect_line("welcome pauser! online: pauser");
+    room.push(pauser);
+    join_room(&server, &mut room, "talker");
+    // 300 lines of ~500 bytes: 150 KB, far more than the sockets between them hold, far
+    // fewer lines than the default queue of 1024.
+    let lines: Vec<String> = (0..300)
+        .map(|i| format!("line {i:03} {}", "p".repeat(490)))
+        .collect();
+    let mut all = lines.join("\n");
+    all.push('\n');
+    lab.step("pauser: does not read; talker: sends 300 lines of 500 bytes in one write");
+    room[1].quiet();
+    room[1].send_bytes(all.as_bytes());
+    // The talker's lines have all reached the server once it answers talker's /who.
+    room[1].send_line("/who");
+    room[1].expect_line("online: pauser, talker");
+    lab.step("pauser: reads again");
+    room[0].quiet();
+    for line in &lines {
+        room[0].expect_line(&format!("[talker] {line}"));
+    }
+    lab.step("pauser: received all 300, whole and in order");
 }
 
 #[test]

@@ -1,15 +1,18 @@
 //! Grades chapter 10: `cargo test -p ch10` (your work), `cargo test -p ch10 --features solution`
 //! (the reference answer). Chapter 10 rebuilds the server as one event loop and keeps every
 //! behaviour of chapters 5 to 9, so their scenarios run again (and with them chapter 1's
-//! command line, chapter 3's client and chapter 8's load generator, which ch10 keeps); then
-//! scenarios/poll.rs grades what only a loop can get wrong.
+//! command line and chapter 3's client); then scenarios/poll.rs grades what only a loop can
+//! get wrong.
 //!
 //! Not rerun: chapter 4's deadline.rs, which measures how long a server stuck writing to
 //! clients that stopped reading makes the others wait (one write deadline each). Its flood
 //! waits for the server to stop reading, and a loop never does: it queues their lines and
 //! drops them once their queue is full (poll.rs grades that instead). And chapter 6's slots.rs, which calls `chapter::slots::Slots`, an atomic counting
 //! semaphore that threads share. A loop needs none: one thread owns the count of open
-//! connections, so admitting one is a comparison, and no two accepts can race.
+//! connections, so admitting one is a comparison, and no two accepts can race. And chapter 8's
+//! load-generator tests (double.rs, load.rs, load_errors.rs): the generator is chapter 8's code,
+//! unchanged, and two of them check its /proc readings against a thread per client, which a
+//! loop does not have (`load --server-pid` reports 2 threads here).
 //!
 //! The shutdown tests send Unix signals. Elsewhere they are not compiled, and one ignored test
 //! says why: `cargo test` then lists it as `ignored, <reason>` (nextest as SKIP), where a test
@@ -61,14 +64,6 @@ mod client_shutdown;
 #[test]
 #[ignore = "chapter 7's shutdown tests send Unix signals (SIGINT, SIGTERM): run them on Linux, macOS or WSL"]
 fn shutdown_tests_need_unix_signals() {}
-
-// Chapter 8's load generator, kept in chapter 10 so that you can measure your loop.
-#[path = "../../ch08/scenarios/double.rs"]
-mod double;
-#[path = "../../ch08/scenarios/load.rs"]
-mod load;
-#[path = "../../ch08/scenarios/load_errors.rs"]
-mod load_errors;
 
 // Chapter 10: what only an event loop gets wrong.
 #[path = "../scenarios/poll.rs"]
