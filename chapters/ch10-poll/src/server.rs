@@ -204,6 +204,10 @@ impl Server {
             return;
         }
         say!("connected {peer}");
+        // Chapter 9's fix: a line goes out at once, not after the previous one's ACK (Nagle).
+        if let Err(err) = stream.set_nodelay(true) {
+            say_err!("error: setting TCP_NODELAY for {peer}: {err}");
+        }
         let index = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
@@ -241,7 +245,13 @@ impl Server {
         // closes this connection only. Stop after the read budget, so one flooding client
         // cannot starve the others, and remember to come back to it: no new event will say
         // so. Book: Edge-triggered: drain until WouldBlock.
-        let _ = (token, &self.scratch, Self::on_bytes, Self::on_eof, READ_BUDGET);
+        let _ = (
+            token,
+            &self.scratch,
+            Self::on_bytes,
+            Self::on_eof,
+            READ_BUDGET,
+        );
     }
 
     /// Reads again the connections whose budget ran out last turn, in the order they ran out.

@@ -226,6 +226,10 @@ impl Server {
             return;
         }
         say!("connected {peer}");
+        // Chapter 9's fix: a line goes out at once, not after the previous one's ACK (Nagle).
+        if let Err(err) = stream.set_nodelay(true) {
+            say_err!("error: setting TCP_NODELAY for {peer}: {err}");
+        }
         let index = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1

@@ -113,7 +113,8 @@ fn a_client_that_pauses_reading_gets_every_line_once_it_reads_again() {
     lab.hint(
         "lines were lost or the client was dropped: a non-blocking write takes only what fits          in the socket's send buffer and then says `WouldBlock`; keep the rest in the          connection's output buffer and write it when the socket is writable again",
     );
-    let server = lab.start_server(&[]);
+    // A queue long enough for the whole burst: this test is about writing, not about the bound.
+    let server = lab.start_server(&["--queue-lines", "100000"]);
     let mut room = Vec::new();
     let mut pauser = server.connect_with_receive_buffer("pauser", 4096);
     pauser.expect_line(PROMPT);
@@ -121,14 +122,14 @@ fn a_client_that_pauses_reading_gets_every_line_once_it_reads_again() {
     pauser.expect_line("welcome pauser! online: pauser");
     room.push(pauser);
     join_room(&server, &mut room, "talker");
-    // 300 lines of ~500 bytes: 150 KB, far more than the sockets between them hold, far
-    // fewer lines than the default queue of 1024.
-    let lines: Vec<String> = (0..300)
-        .map(|i| format!("line {i:03} {}", "p".repeat(490)))
+    // 8000 lines of ~1000 bytes: 8 MB, more than the sockets between them hold (Linux grows
+    // a send buffer up to 4 MiB), so the server's writes to pauser must meet `WouldBlock`.
+    let lines: Vec<String> = (0..8000)
+        .map(|i| format!("line {i:04} {}", "p".repeat(985)))
         .collect();
     let mut all = lines.join("\n");
     all.push('\n');
-    lab.step("pauser: does not read; talker: sends 300 lines of 500 bytes in one write");
+    lab.step("pauser: does not read; talker: sends 8000 lines of 1000 bytes in one write");
     room[1].quiet();
     room[1].send_bytes(all.as_bytes());
     // The talker's lines have all reached the server once it answers talker's /who.
@@ -139,7 +140,7 @@ fn a_client_that_pauses_reading_gets_every_line_once_it_reads_again() {
     for line in &lines {
         room[0].expect_line(&format!("[talker] {line}"));
     }
-    lab.step("pauser: received all 300, whole and in order");
+    lab.step("pauser: received all 8000, whole and in order");
 }
 
 #[test]
@@ -321,14 +322,18 @@ mod linux {
         );
         ensure_descriptors(&lab, 2 * MANY as u64 + 200);
         let server = lab.start_server(&["--max-clients", "2000"]);
-        let mut conns = server.connect_many("c", MANY);
-        for conn in &mut conns {
+        // One at a time, each logged in before the next connects: a thousand connections at
+        // once would overflow the listen backlog, and a dropped SYN is retried only after 1 s.
+        let mut conns = Vec::with_capacity(MANY);
+        for i in 0..MANY {
+            let mut conn = server.connect_quiet(&format!("c{i}"));
             let name = conn.name().to_string();
             conn.expect_line(PROMPT);
             conn.send_line(&name);
             conn.expect_line_matching("its welcome", |line| {
                 line.starts_with(&format!("welcome {name}! online: c0"))
             });
+            conns.push(conn);
         }
         lab.step(format!("c0..c{}: all {MANY} logged in", MANY - 1));
         let count = threads(&lab, server.pid());
