@@ -50,6 +50,14 @@ const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 /// connection anyway, so that the whole shutdown fits in 2 s.
 pub const NOTICE_DEADLINE: Duration = Duration::from_secs(1);
 
+/// The last line of a client whose output buffer filled up.
+pub const TOO_SLOW: &str = "error: too slow, disconnected";
+
+/// The kernel's send buffer for each client. Left alone, Linux grows it up to 4 MiB for a
+/// client that stops reading: a second queue, out of `--queue-lines`' reach. 64 KiB is many
+/// lines of chat.
+pub const SEND_BUFFER: usize = 64 * 1024;
+
 /// The notice every client gets as its last line when the server shuts down.
 pub const NOTICE: &str = "* server is shutting down";
 
@@ -204,10 +212,7 @@ impl Server {
             return;
         }
         say!("connected {peer}");
-        // Chapter 9's fix: a line goes out at once, not after the previous one's ACK (Nagle).
-        if let Err(err) = stream.set_nodelay(true) {
-            say_err!("error: setting TCP_NODELAY for {peer}: {err}");
-        }
+        tune(&stream, peer);
         let index = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
@@ -468,28 +473,25 @@ impl Server {
         self.deliver(out);
     }
 
-    /// Drops a client whose output buffer is full: it is told so if its socket takes the line,
-    /// and the others hear it left.
+    /// Drops a client whose output buffer is full (chapter 9's slow-consumer policy): the lines
+    /// not yet started are thrown away, `error: too slow, disconnected` becomes its last line,
+    /// it leaves the room at once, and its connection closes once that line is out (or its
+    /// write deadline passes).
     fn drop_too_slow(&mut self, token: Token, generation: u64) {
-        let max = self.settings.queue_lines;
         let Some(conn) = self.conn_mut(token) else {
             return;
         };
-        if conn.generation != generation {
+        if conn.generation != generation || conn.closing.is_some() {
             return;
         }
-        say_err!(
-            "error: {} is too slow: its output buffer is full ({} lines, {} bytes, \
-             --queue-lines {max}); disconnecting it",
+        say!(
+            "too slow {}: {} lines waiting, its queue is full; disconnecting it",
             conn.peer,
-            conn.output.lines(),
-            conn.output.len(),
+            conn.output.lines()
         );
         conn.output.discard_unstarted();
-        conn.output
-            .push_anyway("error: too slow, disconnected", Instant::now());
-        let _ = conn.write_pending();
-        self.close_now(token);
+        conn.output.push_anyway(TOO_SLOW, Instant::now());
+        self.begin_close(token);
     }
 
     /// Makes sure the timer heap holds `token`'s earliest deadline.
@@ -542,7 +544,7 @@ impl Server {
         let peer = conn.peer;
         if conn.output.deadline().is_some_and(|at| at <= now) {
             say_err!(
-                "error: writing to {peer}: it could not take a line within {} s (not \
+                "error: writing to {peer}: it could not take its lines within {} s (not \
                  reading?); disconnecting it",
                 WRITE_TIMEOUT.as_secs()
             );
@@ -588,6 +590,47 @@ impl Server {
         }
         self.timers.add(now + NOTICE_DEADLINE, SHUTDOWN, 0);
     }
+}
+
+/// Sets a new connection up as chapter 9 does.
+fn tune(stream: &TcpStream, peer: SocketAddr) {
+    // Lines are batched per turn already: Nagle's algorithm would only hold a batch back,
+    // waiting for an acknowledgement, and add latency.
+    if let Err(err) = stream.set_nodelay(true) {
+        say_err!("error: setting TCP_NODELAY for {peer}: {err}");
+    }
+    // Bound what waits in the kernel, so that the output buffer's bound means something.
+    if let Err(err) = set_send_buffer(stream, SEND_BUFFER) {
+        say_err!("error: setting the send buffer for {peer}: {err}");
+    }
+}
+
+/// Sets the socket's send buffer (`SO_SNDBUF`) to about `bytes`.
+#[cfg(unix)]
+fn set_send_buffer(stream: &TcpStream, bytes: usize) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt reads one c_int through a valid pointer, on a descriptor we own.
+    let set = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            std::ptr::from_ref(&size).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if set == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere the system's default stands.
+#[cfg(not(unix))]
+fn set_send_buffer(_stream: &TcpStream, _bytes: usize) -> io::Result<()> {
+    Ok(())
 }
 
 /// Tells a client the server is full and closes the connection.

@@ -6,7 +6,6 @@
 //! compiled, and one ignored test says why.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -15,6 +14,9 @@ use harness::{Conn, Lab, ReadError, Server};
 
 use super::CH;
 use super::support::{PROMPT, TOO_LONG, join};
+
+/// What a client whose queue overflowed is told.
+const TOO_SLOW: &str = "error: too slow, disconnected";
 
 /// How many clients the thread-count test logs in.
 const MANY: usize = 1000;
@@ -144,82 +146,66 @@ fn a_client_that_pauses_reading_gets_every_line_once_it_reads_again() {
 }
 
 #[test]
-fn a_client_that_stops_reading_is_dropped_once_its_queue_is_full_and_the_others_go_on() {
+fn a_client_that_stops_reading_is_dropped_once_its_queue_is_full_and_told_why_last() {
     let lab = Lab::new(&CH, "Two buffers per connection");
     lab.hint(
         "a client that stops reading must cost the others nothing: queue its lines in its own \
-         bounded output buffer, and when `--queue-lines` lines wait, tell it \
-         `error: too slow, disconnected`, close it, and tell the others it left",
+         bounded output buffer, and when `--queue-lines` lines wait, make \
+         `error: too slow, disconnected` its last line, and let it leave the room at once",
     );
     let server = lab.start_server(&["--queue-lines", "64"]);
-    let stalled = {
-        let mut conn = server.connect_with_receive_buffer("stalled", 4096);
-        conn.expect_line(PROMPT);
-        conn.send_line("stalled");
-        conn.expect_line("welcome stalled! online: stalled");
-        conn
-    };
+    let mut stalled = server.connect_with_receive_buffer("stalled", 4096);
+    stalled.expect_line(PROMPT);
+    stalled.send_line("stalled");
+    stalled.expect_line("welcome stalled! online: stalled");
     let mut room = vec![stalled];
-    for name in ["flooder", "reader"] {
-        join_room(&server, &mut room, name);
+    join_room(&server, &mut room, "flooder");
+    let mut flooder = room.pop().expect("two joined");
+    let mut stalled = room.pop().expect("two joined");
+    lab.step(
+        "stalled: stops reading (4096-byte receive buffer); flooder: sends 400 lines of 1000 \
+         bytes, far more than stalled's queue (64 lines) and kernel buffers hold",
+    );
+    let line = [vec![b'y'; 999], vec![b'\n']].concat();
+    if let Err(err) = flooder.stream().write_all(&line.repeat(400)) {
+        lab.fail(
+            "the server reads flooder's lines",
+            &format!("the write failed: {err}"),
+        );
     }
-    let reader = room.pop().expect("three joined");
-    let flooder = room.pop().expect("three joined");
-    let _stalled = room.pop().expect("three joined");
-    lab.step("stalled: stops reading; flooder: sends 1000-byte lines; reader: reads everything");
-    let stop = AtomicBool::new(false);
-    let outcome = thread::scope(|scope| {
-        let flood = scope.spawn(|| {
-            let mut writer = flooder.stream();
-            let line = [vec![b'y'; 1000], vec![b'\n']].concat();
-            let mut sent = 0usize;
-            // 64 MB at most: far more than any socket buffers between us and the server.
-            while !stop.load(Ordering::SeqCst) && sent < 64 << 20 {
-                if writer.write_all(&line).is_err() {
-                    break;
-                }
-                sent += line.len();
-            }
-            sent
-        });
-        let result = wait_for_left(reader, "stalled", Duration::from_secs(10));
-        stop.store(true, Ordering::SeqCst);
-        let _ = flood.join();
-        result
-    });
-    match outcome {
-        Ok(()) => lab.step("reader: received \"* stalled left\""),
-        Err(got) => lab.fail(
-            "reader receives \"* stalled left\" (its flood lines skipped)",
-            &got,
+    flooder.expect_line("* stalled left");
+    lab.hint(
+        "stalled should get the lines that reached its socket, then `error: too slow, \
+         disconnected` as its last line, then end of file: queue the error last, and close \
+         only once it is written",
+    );
+    lab.step("stalled: reads again, until the connection closes");
+    stalled.quiet();
+    let mut last = None;
+    let end = loop {
+        match stalled.read_line_bytes(harness::timeout()) {
+            Ok(line) => last = Some(String::from_utf8_lossy(&line).into_owned()),
+            Err(ReadError::Closed { partial }) if partial.is_empty() => break Ok(()),
+            Err(err) => break Err(format!("{err:?}")),
+        }
+    };
+    let expected = format!(
+        "stalled's last line is {}, then end of file",
+        quote(TOO_SLOW)
+    );
+    match (end, last.as_deref()) {
+        (Ok(()), Some(TOO_SLOW)) => lab.step(format!(
+            "stalled: received {} last, then end of file",
+            quote(TOO_SLOW)
+        )),
+        (Ok(()), other) => lab.fail(
+            &expected,
+            &format!(
+                "its last line was {:?}",
+                other.map(|l| l.chars().take(60).collect::<String>())
+            ),
         ),
-    }
-}
-
-/// Reads `conn` until `* NAME left`, skipping chat lines; `Err` says what came instead.
-fn wait_for_left(mut conn: Conn, name: &str, within: Duration) -> Result<(), String> {
-    let wanted = format!("* {name} left");
-    let deadline = Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(format!("nothing like it within {} ms", within.as_millis()));
-        }
-        match conn.read_line_bytes(left) {
-            Ok(line) => {
-                let line = String::from_utf8_lossy(&line);
-                if line == wanted {
-                    return Ok(());
-                }
-                if !line.starts_with('[') {
-                    return Err(format!("{} instead", quote(&line)));
-                }
-            }
-            Err(ReadError::TimedOut { .. }) => {
-                return Err(format!("nothing like it within {} ms", within.as_millis()));
-            }
-            Err(_) => return Err("reader's connection was closed".to_string()),
-        }
+        (Err(why), _) => lab.fail(&expected, &why),
     }
 }
 
