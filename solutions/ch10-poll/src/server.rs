@@ -656,7 +656,8 @@ impl Server {
             let Some(conn) = self.conns[index].as_mut() else {
                 continue;
             };
-            if matches!(conn.closing, Some(Closing::Draining { .. })) {
+            // On its way out already: its last line (`bye`, an error) stays its last line.
+            if conn.closing.is_some() {
                 continue;
             }
             // An unfinished line is dropped, never relayed as if it were complete.
