@@ -2,11 +2,13 @@
 //! in under a name, leaving in each of the ways a client can leave, reading the console, and,
 //! from chapter 6, telling a leaked slot from a late one when a client is refused.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use harness::{Conn, Lab, Server};
+
+use super::CH;
 
 /// The book page that teaches these behaviours.
 pub const PAGE: &str = "ch05-names";
@@ -149,17 +151,58 @@ pub fn own_line_hint(name: &str) -> String {
     )
 }
 
-/// Logs in `stalled`, with a small receive buffer, and `flooder`, who floods the room until the
-/// server is stuck writing to `stalled`, which has stopped reading: from then on, for up to one
-/// write deadline (2 s), every write to `stalled` waits. Returns both.
+/// Whether the chapter under test queues every client's lines for a writer of its own
+/// (chapter 9 on): then the server never gets stuck writing to a client that stopped reading,
+/// and a scenario that needs such a client backs up its queue instead ([`back_up`]).
+pub fn queues_per_client() -> bool {
+    CH.id >= "ch09"
+}
+
+/// How many 1000-byte lines [`back_up`] sends: far more than the kernel buffers of a client
+/// with a 4096-byte receive buffer hold, and far fewer than chapter 9's default queue (1024).
+pub const BACKLOG_LINES: usize = 400;
+
+/// Sends `lines` 1000-byte lines from `flooder`, then `/who`, and waits for its answer: the
+/// server handles a client's lines in order, so by then every one of them has been queued
+/// for (or written to) everyone else.
+pub fn back_up(flooder: &mut Conn, lines: usize) {
+    let line = "x".repeat(1000);
+    let mut batch = String::with_capacity(lines * 1001 + 5);
+    for _ in 0..lines {
+        batch.push_str(&line);
+        batch.push('\n');
+    }
+    batch.push_str("/who\n");
+    // Straight to the socket: the transcript says what was sent, not 400 KB of x.
+    if let Err(err) = flooder.stream().write_all(batch.as_bytes()) {
+        flooder.lab().fail(
+            "the server reads every line",
+            &format!("the flood failed: {err}"),
+        );
+    }
+    flooder.expect_line_matching("the answer to /who", |line| line.starts_with("online: "));
+}
+
+/// Logs in `stalled`, with a small receive buffer, and `flooder`, who floods the room until
+/// `stalled`, which has stopped reading, has a backlog: in chapters 5-8 until the server is
+/// stuck writing to it (from then on, for up to one write deadline, every write to `stalled`
+/// waits); from chapter 9 on, [`BACKLOG_LINES`] lines that wait in its queue. Returns both.
 pub fn stall_a_member(lab: &Lab, server: &Server) -> (Conn, Conn) {
     // A small receive buffer, so that the server soon finds the connection full.
     let mut stalled = server.connect_with_receive_buffer("stalled", 4096);
     stalled.expect_line(PROMPT);
     stalled.send_line("stalled");
     stalled.expect_line("welcome stalled! online: stalled");
-    let flooder = join(server, "flooder", "stalled, flooder");
+    let mut flooder = join(server, "flooder", "stalled, flooder");
     stalled.expect_line("* flooder joined");
+    if queues_per_client() {
+        lab.step(format!(
+            "stalled: stops reading; flooder: sends {BACKLOG_LINES} lines of 1000 bytes and \
+             `/who`, and reads the answer (by then they all wait for stalled)"
+        ));
+        back_up(&mut flooder, BACKLOG_LINES);
+        return (stalled, flooder);
+    }
     lab.step(
         "stalled: stops reading; flooder: floods 1000-byte lines until the server takes none \
          for 200 ms (it is stuck writing to stalled)",

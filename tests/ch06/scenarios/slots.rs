@@ -50,8 +50,9 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".to_string())
 }
 
-/// Runs `task`, turning a panic into the test's failure with its message.
-fn without_panic<T>(lab: &Lab, what: &str, task: impl FnOnce() -> T) -> T {
+/// Runs `task`, turning a panic into the test's failure with its message (chapter 9's queue
+/// tests use it too).
+pub fn without_panic<T>(lab: &Lab, what: &str, task: impl FnOnce() -> T) -> T {
     match panic::catch_unwind(AssertUnwindSafe(task)) {
         Ok(value) => value,
         Err(payload) => lab.fail(

@@ -19,6 +19,7 @@ use harness::{Conn, Lab, ReadError, Server, Source};
 use rstest::rstest;
 
 use super::CH;
+use super::support::{BACKLOG_LINES, back_up, queues_per_client};
 
 /// These behaviours are taught in chapter 7.
 const PAGE: &str = "ch07-shutdown";
@@ -506,23 +507,15 @@ fn the_port_is_free_for_a_new_server_right_after_shutdown() {
 /// stopped reading: it is stuck writing to a client that stopped reading (for up to 2 s).
 const STALLED: Duration = Duration::from_millis(500);
 
-#[test]
-fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
-    let lab = Lab::at(&CH, PAGE, "The shutdown sequence");
-    let mut server = lab.start_server(&[]);
-    let room = join_all(&server, &["alice", "slow"]);
-    // To catch the server in the middle of a shutdown, give it one that takes a while: slow
-    // stops reading while alice floods the room. Once slow's buffers are full, the thread
-    // relaying alice's lines is stuck writing to slow (for up to 2 s, the write timeout) and
-    // stops reading alice; a shutdown started then waits for that write before it can tell
-    // slow, and so is still under way when the second signal comes.
+/// Chapters 7 and 8: `alice` floods the room until the server stops reading her, because the
+/// thread relaying her lines is stuck writing to a client that stopped reading.
+fn flood_until_the_server_is_stuck(lab: &Lab, alice: &Conn) {
     lab.step(format!(
         "slow: stops reading; alice: floods the room with 1000-byte lines until the server \
          stops reading them for {} ms",
         STALLED.as_millis()
     ));
-    let flooded = room[0].flood_until_stalled(STALLED, 256 << 20);
-    match flooded {
+    match alice.flood_until_stalled(STALLED, 256 << 20) {
         Ok(bytes) => lab.step(format!(
             "alice: the server stopped reading after {bytes} bytes"
         )),
@@ -531,6 +524,31 @@ fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
              2 s), and so stops reading alice's flood",
             &why,
         ),
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_during_shutdown_exits_at_once_with_status_130() {
+    let lab = Lab::at(&CH, PAGE, "The shutdown sequence");
+    let mut server = lab.start_server(&[]);
+    let mut room = join_all(&server, &["alice", "slow"]);
+    // To catch the server in the middle of a shutdown, give it one that takes a while: slow
+    // stops reading while alice floods the room. Once slow's buffers are full, the thread
+    // relaying alice's lines is stuck writing to slow (for up to 2 s, the write timeout) and
+    // stops reading alice; a shutdown started then waits for that write before it can tell
+    // slow, and so is still under way when the second signal comes.
+    //
+    // From chapter 9 on nothing gets stuck but slow's writer: alice backs up slow's queue
+    // instead, and the shutdown waits (up to its deadline) for slow's writer to get the
+    // notice through.
+    if queues_per_client() {
+        lab.step(format!(
+            "slow: stops reading; alice: sends {BACKLOG_LINES} lines of 1000 bytes and `/who`, \
+             and reads the answer (by then they all wait for slow)"
+        ));
+        back_up(&mut room[0], BACKLOG_LINES);
+    } else {
+        flood_until_the_server_is_stuck(&lab, &room[0]);
     }
     lab.section("Waking a blocked accept");
     send(&mut server, SIGINT);
@@ -583,21 +601,32 @@ fn a_shutdown_with_four_stalled_readers_and_a_flooder_still_takes_under_2_s() {
         let conn = join_on(conn, &mut room, name);
         room.push(conn);
     }
-    // Every client floods and none reads, so every connection's buffers fill up and every
-    // connection's thread ends up stuck writing to another: a notice to any of them must wait
-    // for a stuck write, then finds no room for itself.
-    lab.step(format!(
-        "s1..s4 and flood: all flood the room with 1000-byte lines and never read, until the \
-         server stops reading each of them for {} ms",
-        STALLED.as_millis()
-    ));
-    let floods = harness::all_at_once(&room, |conn| conn.flood_until_stalled(STALLED, 64 << 20));
-    if let Some(why) = floods.into_iter().find_map(Result::err) {
-        lab.fail(
-            "the server gets stuck writing to clients that stopped reading, and so stops \
-             reading their floods",
-            &why,
-        );
+    if queues_per_client() {
+        // Chapter 9 on: the four stalled readers' writers get stuck, each with a backlog
+        // behind it, and the notice waits at the end of every one of those queues.
+        lab.step(format!(
+            "s1..s4: stop reading; flood: sends {BACKLOG_LINES} lines of 1000 bytes and `/who`, \
+             and reads the answer (by then they all wait for s1..s4)"
+        ));
+        back_up(&mut room[4], BACKLOG_LINES);
+    } else {
+        // Every client floods and none reads, so every connection's buffers fill up and every
+        // connection's thread ends up stuck writing to another: a notice to any of them must
+        // wait for a stuck write, then finds no room for itself.
+        lab.step(format!(
+            "s1..s4 and flood: all flood the room with 1000-byte lines and never read, until \
+             the server stops reading each of them for {} ms",
+            STALLED.as_millis()
+        ));
+        let floods =
+            harness::all_at_once(&room, |conn| conn.flood_until_stalled(STALLED, 64 << 20));
+        if let Some(why) = floods.into_iter().find_map(Result::err) {
+            lab.fail(
+                "the server gets stuck writing to clients that stopped reading, and so stops \
+                 reading their floods",
+                &why,
+            );
+        }
     }
     let sent = send(&mut server, SIGTERM);
     lab.hint(

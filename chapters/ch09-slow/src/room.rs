@@ -1,0 +1,343 @@
+//! The room: every client that has chosen a name, and every open connection, so that a
+//! shutdown can reach them all.
+//!
+//! New in chapter 9: nobody writes to another client's socket. Each client has a bounded
+//! queue of lines ([`Outbox`]) and a writer thread of its own that empties it; sending a line
+//! to someone only queues it, which never waits for them. A client whose queue is full is too
+//! slow: it is told so, when possible, and disconnected, and the room goes on at the speed of
+//! everyone else.
+//!
+//! Queuing never blocks, so the room's lock can be held while lines are queued: every client
+//! hears joins, leaves and chat in the one order in which the room saw them.
+
+use std::io::{self, ErrorKind, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::outbox::{Line, Outbox, Refused};
+
+/// How long a client's writer may take to hand one batch of lines to the kernel, in total,
+/// before the client is disconnected: a deadline for the batch, not a timeout per system call.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a shutdown waits for the writers to deliver the notice before it closes every
+/// connection anyway, so that the whole shutdown fits in 2 s.
+pub const NOTICE_DEADLINE: Duration = Duration::from_secs(1);
+
+/// What a client whose queue is full is told, as its last line.
+pub const TOO_SLOW: &str = "error: too slow, disconnected";
+
+/// One open connection, as every thread sees it: where lines to that client go.
+pub struct Client {
+    /// Where the client connects from (for the console).
+    pub peer: SocketAddr,
+    /// A second handle on the client's socket (dup): the writer thread writes to it, and a
+    /// shutdown or a drop shuts it down.
+    stream: TcpStream,
+    /// The lines waiting for the writer thread.
+    outbox: Outbox,
+}
+
+/// One client in the room.
+pub struct Member {
+    /// The client's username, unique in the room ignoring case.
+    pub name: String,
+    /// Its connection.
+    pub client: Arc<Client>,
+}
+
+/// Why [`Room::claim_name`] did not admit a client.
+#[derive(Debug)]
+pub enum JoinError {
+    /// Somebody online has this name already (ignoring case).
+    Taken,
+}
+
+/// Every client that has chosen a name. Share it between threads as `Arc<Room>`.
+pub struct Room {
+    /// The members, in joining order. Held while lines are queued for them (queuing never
+    /// waits), never across I/O.
+    members: Mutex<Vec<Arc<Member>>>,
+    /// Every open connection, named or not. Locked only to change or copy the list.
+    clients: Mutex<Vec<Arc<Client>>>,
+    /// How many lines may wait for one client.
+    queue_lines: usize,
+}
+
+impl Room {
+    /// An empty room whose clients may each have `queue_lines` lines waiting.
+    pub fn new(queue_lines: usize) -> Room {
+        Room {
+            members: Mutex::default(),
+            clients: Mutex::default(),
+            queue_lines,
+        }
+    }
+
+    /// Locks the member list.
+    fn members(&self) -> MutexGuard<'_, Vec<Arc<Member>>> {
+        // A thread that panicked while holding this lock left the list whole: every change to
+        // it is a single push or retain. So a poisoned lock is safe to go on using.
+        self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the list of connections (poisoning is harmless for the same reason).
+    fn clients(&self) -> MutexGuard<'_, Vec<Arc<Client>>> {
+        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a new connection, so that [`Room::close_all`] can reach it. It stays
+    /// registered until the returned [`Registration`] is dropped.
+    pub fn register(
+        self: &Arc<Self>,
+        stream: &TcpStream,
+        peer: SocketAddr,
+    ) -> io::Result<Registration> {
+        let client = Arc::new(Client {
+            peer,
+            // A second handle on the same socket (dup), for the writer thread.
+            stream: stream.try_clone()?,
+            outbox: Outbox::new(self.queue_lines),
+        });
+        self.clients().push(Arc::clone(&client));
+        Ok(Registration {
+            room: Arc::clone(self),
+            client,
+        })
+    }
+
+    /// Queues `notice` as the last line of every open connection, gives the writers
+    /// [`NOTICE_DEADLINE`] to deliver it, then shuts every connection down: a writer stuck on
+    /// a client that stopped reading fails at once, and every connection's thread wakes from
+    /// its read and leaves as on any disconnect.
+    pub fn close_all(&self, notice: &str) {
+        let clients = self.clients().clone();
+        let notice: Line = Arc::from(notice);
+        // Closing each queue behind the notice means nothing can follow it: a sender that
+        // comes later is refused, so nobody hears `* alice left` after the notice.
+        for client in &clients {
+            client.outbox.push_last(Arc::clone(&notice));
+        }
+        // One deadline for all of them: the writers work at the same time, so waiting for
+        // each in turn costs no more than waiting for the slowest.
+        let deadline = Instant::now() + NOTICE_DEADLINE;
+        for client in &clients {
+            client.outbox.wait_stopped(deadline);
+        }
+        for client in &clients {
+            let _ = client.stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// The names online, in joining order, as `alice, bob`.
+    pub fn online(&self) -> String {
+        online_names(&self.members())
+    }
+
+    /// Admits the client on `stream` as `name`, unless somebody online has it already. The
+    /// newcomer gets `welcome NAME! online: ...`, everyone else `* NAME joined`. The client
+    /// stays in the room until the returned [`Membership`] is dropped.
+    pub fn claim_name(
+        self: &Arc<Self>,
+        name: &str,
+        client: &Arc<Client>,
+    ) -> Result<Membership, JoinError> {
+        let member = Arc::new(Member {
+            name: name.to_string(),
+            client: Arc::clone(client),
+        });
+        let mut members = self.members();
+        // Check and claim under one lock: two clients asking for the same name at the same
+        // moment cannot both get it.
+        if members.iter().any(|m| m.name.eq_ignore_ascii_case(name)) {
+            return Err(JoinError::Taken);
+        }
+        // Everything below only queues lines, so it is done under the lock: the notice reaches
+        // exactly those who were here before, the welcome is queued before any broadcast can
+        // see the newcomer, and no other join, leave or chat line can come in between.
+        let joined: Line = Arc::from(format!("* {name} joined"));
+        for other in members.iter() {
+            other.client.deliver(&joined);
+        }
+        members.push(Arc::clone(&member));
+        let online = online_names(&members);
+        client.send(&format!("welcome {name}! online: {online}"));
+        // One console write for both lines, so no other thread's line comes in between.
+        say!("joined {name} from {}\nonline: {online}", client.peer);
+        drop(members);
+        Ok(Membership {
+            room: Arc::clone(self),
+            member,
+        })
+    }
+
+    /// Queues `line` for every member except `from`. Nothing here waits for a client.
+    pub fn broadcast(&self, from: &Member, line: &str) {
+        // Made once, shared by every queue.
+        let line: Line = Arc::from(line);
+        let members = self.members();
+        for member in members.iter() {
+            if !std::ptr::eq(member.as_ref(), from) {
+                member.client.deliver(&line);
+            }
+        }
+    }
+}
+
+/// Joins the names of `members` with commas, or says nobody is there.
+fn online_names(members: &[Arc<Member>]) -> String {
+    if members.is_empty() {
+        return "nobody".to_string();
+    }
+    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    names.join(", ")
+}
+
+impl Client {
+    /// Queues `line` for this client. False if the client is leaving or was disconnected.
+    pub fn send(&self, line: &str) -> bool {
+        self.deliver(&Arc::from(line))
+    }
+
+    /// Queues `line` as the last line this client gets: nothing is queued after it, and the
+    /// writer stops once it is written. False if the queue was closed already.
+    pub fn send_last(&self, line: &str) -> bool {
+        self.outbox.push_last(Arc::from(line))
+    }
+
+    /// No more lines for this client: its writer writes what is queued, then stops.
+    pub fn finish(&self) {
+        self.outbox.close();
+    }
+
+    /// Queues a shared line for this client; a client whose queue is full is dropped.
+    fn deliver(&self, line: &Line) -> bool {
+        match self.outbox.push(Arc::clone(line)) {
+            Ok(()) => true,
+            Err(Refused::Closed) => false,
+            Err(Refused::Full) => {
+                self.drop_too_slow();
+                false
+            }
+        }
+    }
+
+    /// The slow-consumer policy: a client that has fallen a whole queue behind is told so,
+    /// if its writer can still get the line through, and disconnected. Its lines are dropped
+    /// with it, and the room goes on without waiting.
+    fn drop_too_slow(&self) {
+        // TODO(ch09): Nothing still waiting for this client will be sent; it gets `TOO_SLOW` as
+        // its very last line, if its writer can still get it through; the console says who
+        // was dropped and how many lines were waiting; and the client's own thread, blocked
+        // reading its socket, wakes now, so that the room hears `* NAME left` at once.
+        todo!("ch09: drop a client that is too slow (book: Three policies for a full queue)")
+    }
+
+    /// Starts this client's writer thread, which writes everything queued for it until the
+    /// queue is closed and empty, or a write fails.
+    pub fn spawn_writer(self: &Arc<Self>) -> io::Result<JoinHandle<()>> {
+        let client = Arc::clone(self);
+        thread::Builder::new()
+            .name(format!("writer {}", self.peer))
+            .spawn(move || client.write_queued())
+    }
+
+    /// The writer thread: waits for lines, takes all that are waiting, and writes them in one
+    /// call, so that under load many lines share one system call. However it ends, it tells
+    /// the outbox that the writer has stopped (a shutdown waits for that).
+    fn write_queued(&self) {
+        // TODO(ch09): Until the queue says there is nothing more to write: take every waiting
+        // line and hand them all to the kernel in one go, within WRITE_TIMEOUT. A client that
+        // cannot take them in time, or whose connection failed, is disconnected, and its own
+        // thread (blocked reading) must find out.
+        todo!("ch09: the writer thread's loop (book: Batching: many lines, one system call)")
+    }
+}
+
+/// Writes all of `bytes` to `stream`, or fails with `TimedOut` once `deadline` passed.
+///
+/// A socket's write timeout (`SO_SNDTIMEO`) bounds one `write` call, and a call that hands the
+/// kernel even one byte returns as a success: with the timeout alone, a client that takes a
+/// few bytes every second could stretch one `write_all` for ever. So the time left until the
+/// deadline is set again before every call.
+pub fn write_all_by(mut stream: &TcpStream, bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(rest) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => rest = &rest[n..],
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            // Blocked for all the time left: Unix reports it as WouldBlock (EAGAIN).
+            Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                return Err(io::Error::new(ErrorKind::TimedOut, "write deadline passed"));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// A connection's entry in the room's list of connections; dropping it removes the entry.
+pub struct Registration {
+    room: Arc<Room>,
+    client: Arc<Client>,
+}
+
+impl Registration {
+    /// The connection, as the other threads see it.
+    pub fn client(&self) -> &Arc<Client> {
+        &self.client
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.room
+            .clients()
+            .retain(|client| !Arc::ptr_eq(client, &self.client));
+    }
+}
+
+/// A client's place in the room. Dropping it is the one way out of the room, whatever ended
+/// the connection: `exit`, end of file, a reset, an error, a queue that overflowed, or a panic
+/// (unwinding runs `drop` too). The name is free again at once, and everyone else hears
+/// `* NAME left`.
+pub struct Membership {
+    room: Arc<Room>,
+    member: Arc<Member>,
+}
+
+impl Membership {
+    /// This client, as the other threads see it.
+    pub fn member(&self) -> &Member {
+        &self.member
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        // Nothing more is queued for a client that has left (its goodbye, if any, is queued
+        // already, as the last line).
+        self.member.client.finish();
+        let name = &self.member.name;
+        let peer = self.member.client.peer;
+        // As with joining: those still here at the moment of leaving hear about it, nobody
+        // who comes later, and no other line can come in between.
+        let mut members = self.room.members();
+        members.retain(|member| !Arc::ptr_eq(member, &self.member));
+        let left: Line = Arc::from(format!("* {name} left"));
+        for other in members.iter() {
+            other.client.deliver(&left);
+        }
+        // `drop` may run while a panic unwinds, when a second panic would abort the whole
+        // server: say! never panics (println! does when standard output is gone).
+        say!("left {name} ({peer})\nonline: {}", online_names(&members));
+    }
+}

@@ -1,0 +1,568 @@
+//! Chapter 9: slow clients. Every client has a bounded queue and a writer thread of its own, so
+//! a client that stops reading, or reads slowly, costs the others nothing; one that falls a
+//! whole queue behind is told `error: too slow, disconnected` and dropped, and the room hears
+//! `* NAME left`. The queue itself (`Outbox`) is also graded through its pub API, for what a
+//! socket cannot show: a writer that sleeps through a line.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use harness::{Conn, Lab, ReadError, Server};
+use rstest::rstest;
+
+use super::CH;
+use super::chapter::outbox::{Line, Outbox, Refused};
+use super::slots::without_panic;
+use super::support::{PROMPT, join_all_with, relayed};
+
+/// The book page that teaches these behaviours.
+const PAGE: &str = "ch09-slow";
+
+/// What a client whose queue overflowed is told.
+const TOO_SLOW: &str = "error: too slow, disconnected";
+
+/// The stalled readers' receive buffer, as on the book page.
+const SMALL_RECEIVE_BUFFER: usize = 4096;
+
+/// The flood: 6 MB, in lines of 1000 bytes (with the newline).
+const FLOOD_BYTES: usize = 6 << 20;
+
+/// The queue for the flood tests, in lines: more than the flood.
+const FLOOD_QUEUE: usize = 8192;
+
+/// How soon a line must reach a client that reads, whatever the stalled ones do.
+const PROMPTLY: Duration = Duration::from_millis(200);
+
+/// The server's default queue, in lines (`--queue-lines`).
+const DEFAULT_QUEUE: usize = 1024;
+
+/// Connects `name`: `S...` and `K` with a small receive buffer, as clients that will stop
+/// reading, the others as usual.
+fn open(server: &Server, name: &str) -> Conn {
+    if name.starts_with('S') || name == "K" {
+        server.connect_with_receive_buffer(name, SMALL_RECEIVE_BUFFER)
+    } else {
+        server.connect(name)
+    }
+}
+
+/// Connects and names each of `names` in turn ([`open`]); everyone already in the room reads
+/// the `* NAME joined`.
+fn join_room(server: &Server, names: &[String]) -> Vec<Conn> {
+    let mut room: Vec<Conn> = Vec::new();
+    for name in names {
+        let mut conn = open(server, name);
+        conn.expect_line(PROMPT);
+        conn.send_line(name);
+        let online: Vec<&str> = room.iter().map(Conn::name).chain([name.as_str()]).collect();
+        conn.expect_line(&format!("welcome {name}! online: {}", online.join(", ")));
+        for member in &mut room {
+            member.expect_line(&format!("* {name} joined"));
+        }
+        room.push(conn);
+    }
+    room
+}
+
+/// Reads `conn` until the line `wanted` arrives (skipping others); `Err` says what happened.
+fn read_until(conn: &mut Conn, wanted: &str, within: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match conn.read_line_bytes(left) {
+            Ok(line) if line == wanted.as_bytes() => return Ok(()),
+            Ok(_) => {}
+            Err(ReadError::TimedOut { .. }) => {
+                return Err(format!("nothing within {} ms", within.as_millis()));
+            }
+            Err(_) => return Err(format!("the server closed {}'s connection", conn.name())),
+        }
+    }
+}
+
+/// `lines` numbered 1000-byte lines (with the newline), as one buffer: `0001 xxx...`.
+fn numbered_lines(lines: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(lines * 1000);
+    for i in 1..=lines {
+        bytes.extend_from_slice(format!("{i:04} {}\n", "x".repeat(994)).as_bytes());
+    }
+    bytes
+}
+
+/// Writes `bytes` straight to `conn`'s socket (the transcript says what they were).
+fn write_raw(lab: &Lab, conn: &Conn, bytes: &[u8]) {
+    if let Err(err) = conn.stream().write_all(bytes) {
+        lab.fail(
+            &format!("the server reads everything {} sends", conn.name()),
+            &format!("the write failed: {err}"),
+        );
+    }
+}
+
+const HEAD_OF_LINE: &str = "a line to a client that reads waited behind clients that do not: \
+    the thread that relays a line must only queue it for each recipient (a push that never \
+    waits, even on a full queue), and each client's own writer thread does the writing";
+
+/// Stalls `stalled` readers and has F flood the room with [`FLOOD_BYTES`] while L keeps
+/// reading everything; meanwhile L says one line after another, each once the last has reached
+/// F, until L has received the whole flood and one more line has gone through. Fails unless
+/// every one of L's lines reached F within [`PROMPTLY`] of being sent.
+///
+/// Every line, not only one sent after the flood: a server that writes from the sender's
+/// thread gets stuck on a stalled reader only once that reader's kernel buffers are full,
+/// which can be megabytes into the flood (Linux grows a send buffer up to 4 MiB), and from
+/// then on every line waits.
+#[rstest]
+#[case::one(1)]
+#[case::three(3)]
+fn stalled_readers_cost_the_others_nothing(#[case] stalled: usize) {
+    let lab = Lab::at(&CH, PAGE, "A queue and a writer per client");
+    lab.hint(HEAD_OF_LINE);
+    // Queues that hold the whole flood: L reads as fast as it can, but on a busy machine its
+    // thread may wait for a core for longer than a 1024-line queue lasts at full speed, and it
+    // must not be dropped as too slow meanwhile. (The stalled readers are then dropped by the
+    // write deadline instead.)
+    let server = lab.start_server(&["--queue-lines", &FLOOD_QUEUE.to_string()]);
+    let mut names: Vec<String> = (1..=stalled).map(|i| format!("S{i}")).collect();
+    names.extend(["F".to_string(), "L".to_string()]);
+    let mut room = join_room(&server, &names);
+    let l = room.pop().expect("L joined last");
+    let mut f = room.pop().expect("F joined before L");
+    // How F sees L's lines: `[L] ` and the text (L itself moves to its reader thread).
+    let from_l = relayed(&l, "");
+    let mut l_writer = l
+        .stream()
+        .try_clone()
+        .expect("a connected socket can be cloned");
+    let flood_lines = FLOOD_BYTES / 1000;
+    let last_flood_line = format!("[F] {flood_lines:04} {}", "x".repeat(994));
+    lab.step(format!(
+        "S1..S{stalled}: stop reading (4096-byte receive buffers); L: reads everything; F: \
+         sends {} MB of 1000-byte lines; L: says a line, each once the last has reached F, \
+         until L has the whole flood",
+        FLOOD_BYTES >> 20
+    ));
+    let flood = numbered_lines(flood_lines);
+    let flood_seen = AtomicBool::new(false);
+    let mut slowest = (0, Duration::ZERO);
+    let outcome: Result<usize, String> = thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut l = l;
+            let deadline = Instant::now() + harness::timeout() * 2;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match l.read_line_bytes(left) {
+                    Ok(line) if line == last_flood_line.as_bytes() => {
+                        flood_seen.store(true, Ordering::SeqCst);
+                        return l;
+                    }
+                    Ok(_) => {}
+                    Err(_) => return l,
+                }
+            }
+        });
+        let f_writer = f
+            .stream()
+            .try_clone()
+            .expect("a connected socket can be cloned");
+        let flooding = scope.spawn(move || (&f_writer).write_all(&flood));
+        let mut said = 0;
+        let outcome = loop {
+            // One more line once the flood is all through, then stop.
+            let last = flood_seen.load(Ordering::SeqCst) || reader.is_finished();
+            said += 1;
+            let text = format!("L speaks during the flood ({said})");
+            let sent = Instant::now();
+            if let Err(err) = l_writer.write_all(format!("{text}\n").as_bytes()) {
+                break Err(format!("L's write failed: {err}"));
+            }
+            let wanted = format!("{from_l}{text}");
+            if let Err(why) = read_until(&mut f, &wanted, harness::timeout() + PROMPTLY) {
+                break Err(format!("line {said}: {why}"));
+            }
+            let took = sent.elapsed();
+            if took > slowest.1 {
+                slowest = (said, took);
+            }
+            if took > PROMPTLY {
+                break Err(format!(
+                    "L's line {said} arrived after {} ms",
+                    took.as_millis()
+                ));
+            }
+            if last {
+                break Ok(said);
+            }
+        };
+        let _ = l_writer.shutdown(std::net::Shutdown::Both);
+        let flooded = flooding.join();
+        let l = reader.join();
+        match (outcome, flooded, flood_seen.load(Ordering::SeqCst)) {
+            (Err(why), _, _) => Err(why),
+            (Ok(_), Ok(Err(err)), _) => Err(format!("F's flood failed: {err}")),
+            (Ok(_), _, false) => Err(format!(
+                "L never received the flood's last line ({}: dropped?)",
+                match l {
+                    Ok(_) => "it stopped arriving",
+                    Err(_) => "L's reader panicked",
+                }
+            )),
+            (Ok(said), _, true) => Ok(said),
+        }
+    });
+    let expected = format!(
+        "each of L's lines reaches F within {} ms, with {stalled} client(s) not reading and a \
+         flood under way",
+        PROMPTLY.as_millis()
+    );
+    match outcome {
+        Ok(said) => lab.step(format!(
+            "F: received all {said} of L's lines, the slowest (line {}) in {} ms",
+            slowest.0,
+            slowest.1.as_millis()
+        )),
+        Err(why) => lab.fail(&expected, &why),
+    }
+    drop(room);
+}
+
+#[test]
+fn a_reader_half_a_queue_behind_catches_up_and_is_not_dropped() {
+    let lab = Lab::at(&CH, PAGE, "Three policies for a full queue");
+    lab.hint(
+        "K fell half a queue behind and should have caught up: is the default queue 1024 lines \
+         (`--queue-lines`)? Is a client dropped only when its queue is full, not when a write \
+         would block or takes a moment? Does the writer write every line it takes, in order?",
+    );
+    let mut server = lab.start_server(&[]);
+    let [mut k, mut p] = join_all_with(&lab, &mut server, ["K", "P"], open);
+    let lines = DEFAULT_QUEUE / 2;
+    lab.step(format!(
+        "K: stops reading (4096-byte receive buffer); P: sends {lines} numbered lines of 1000 \
+         bytes and `/who`, and reads the answer (by then every line is queued for K)"
+    ));
+    let mut burst = numbered_lines(lines);
+    burst.extend_from_slice(b"/who\n");
+    write_raw(&lab, &p, &burst);
+    p.expect_line("online: K, P");
+    lab.step(format!(
+        "K: reads again, and must get all {lines} lines, in order"
+    ));
+    k.quiet();
+    for i in 1..=lines {
+        let wanted = format!("[P] {i:04} {}", "x".repeat(994));
+        match k.read_line_bytes(harness::timeout()) {
+            Ok(line) if line == wanted.as_bytes() => {}
+            Ok(line) => {
+                let got = String::from_utf8_lossy(&line);
+                let shown: String = got.chars().take(60).collect();
+                lab.fail(
+                    &format!("K receives P's line {i} of {lines}"),
+                    &format!("K received {shown:?} instead"),
+                )
+            }
+            Err(err) => lab.fail(
+                &format!("K receives P's line {i} of {lines}"),
+                &format!("{err:?}"),
+            ),
+        }
+    }
+    lab.step(format!("K: received all {lines} lines"));
+    p.send_line("still with us, K?");
+    k.expect_line("[P] still with us, K?");
+}
+
+#[test]
+fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left() {
+    let lab = Lab::at(&CH, PAGE, "Three policies for a full queue");
+    lab.hint(
+        "when a push finds the queue full, the client is too slow: queue `error: too slow, \
+         disconnected` as its last line (throw away the rest), log it, and wake its own \
+         thread from its read, so that it leaves the room as on any disconnect",
+    );
+    let queue = 64;
+    let mut server = lab.start_server(&["--queue-lines", &queue.to_string()]);
+    let [mut k, mut p] = join_all_with(&lab, &mut server, ["K", "P"], open);
+    let lines = 400;
+    lab.step(format!(
+        "server: started with --queue-lines {queue}; K: stops reading (4096-byte receive \
+         buffer); P: sends {lines} lines of 1000 bytes, far more than K's queue and kernel \
+         buffers hold"
+    ));
+    write_raw(&lab, &p, &numbered_lines(lines));
+    lab.step("P: waits for `* K left`");
+    if let Err(why) = read_until(&mut p, "* K left", harness::timeout()) {
+        lab.fail(
+            "P receives \"* K left\": K fell a whole queue behind and was dropped",
+            &why,
+        );
+    }
+    lab.hint(
+        "log the drop on the console with the client's address and the queue's size, as \
+         `too slow ADDR: N lines waiting, its queue is full; disconnecting it`",
+    );
+    let peer = k.local_addr().to_string();
+    server.expect_stdout(
+        &format!("a line starting \"too slow {peer}\" and naming the queue's size, {queue}"),
+        |line| line.starts_with(&format!("too slow {peer}")) && line.contains(&queue.to_string()),
+    );
+    lab.hint(
+        "K should get every line that reached its socket, then `error: too slow, \
+         disconnected` as its last line, then end of file: queue the error last (nothing may \
+         follow it) and let the writer finish before the connection closes",
+    );
+    lab.step("K: reads again, until the connection closes");
+    k.quiet();
+    let mut last = None;
+    let outcome = loop {
+        match k.read_line_bytes(harness::timeout()) {
+            Ok(line) => last = Some(String::from_utf8_lossy(&line).into_owned()),
+            Err(ReadError::Closed { partial }) if partial.is_empty() => break Ok(()),
+            Err(err) => break Err(format!("{err:?}")),
+        }
+    };
+    match (outcome, last.as_deref()) {
+        (Ok(()), Some(TOO_SLOW)) => {
+            lab.step(format!("K: received {TOO_SLOW:?} last, then end of file"));
+        }
+        (Ok(()), other) => lab.fail(
+            &format!("K's last line is {TOO_SLOW:?}, then end of file"),
+            &format!(
+                "its last line was {:?}",
+                other.map(|line| line.chars().take(60).collect::<String>())
+            ),
+        ),
+        (Err(why), _) => lab.fail(
+            &format!("K receives {TOO_SLOW:?} and then end of file"),
+            &why,
+        ),
+    }
+}
+
+#[test]
+fn a_queue_of_no_lines_is_a_usage_error() {
+    let lab = Lab::at(&CH, PAGE, "Memory bounds");
+    lab.hint("`--queue-lines` takes 1 or more: a queue of 0 lines would drop every client");
+    let output = CH
+        .command()
+        .args(["--addr", "127.0.0.1:0", "--queue-lines", "0"])
+        .output()
+        .expect("the graded binary runs");
+    lab.step("server: started with --queue-lines 0");
+    if output.status.code() != Some(2) {
+        lab.fail(
+            "the server refuses --queue-lines 0 as a usage error (exit status 2)",
+            &format!(
+                "it exited with {}; standard error: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        );
+    }
+}
+
+// The queue itself, through its pub API.
+
+fn line(text: &str) -> Line {
+    Arc::from(text)
+}
+
+/// Runs `task` on a thread of its own and returns its result, failing the test if it panics
+/// or has not returned within the harness timeout (a call that waits for ever).
+fn returns<T: Send + 'static>(
+    lab: &Lab,
+    what: &str,
+    task: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, result) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let _ = done.send(task());
+    });
+    match result.recv_timeout(harness::timeout()) {
+        Ok(value) => value,
+        Err(mpsc::RecvTimeoutError::Timeout) => lab.fail(
+            &format!("{what} returns at once"),
+            &format!(
+                "it had not returned after {} ms: it waits",
+                harness::timeout().as_millis()
+            ),
+        ),
+        // The sender was dropped without a value: the task panicked.
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            let payload = worker.join().err();
+            without_panic(lab, what, || {
+                if let Some(payload) = payload {
+                    std::panic::resume_unwind(payload)
+                }
+            });
+            unreachable!("a task that sent nothing panicked")
+        }
+    }
+}
+
+#[test]
+fn the_queue_refuses_a_line_beyond_its_limit_and_keeps_the_others_in_order() {
+    let lab = Lab::at(&CH, PAGE, "A queue and a writer per client");
+    lab.hint(
+        "`push` adds a line at the back unless the queue holds `limit` lines already: then it \
+         returns `Err(Refused::Full)` at once, without waiting for room (the sender's thread \
+         must never wait for a slow client); `take_all` moves every waiting line out, oldest \
+         first",
+    );
+    let outbox = Arc::new(Outbox::new(3));
+    lab.step("Outbox::new(3); push a, b, c, d");
+    let pushed = returns(&lab, "each of four `Outbox::push` calls", {
+        let outbox = Arc::clone(&outbox);
+        move || {
+            ["a", "b", "c", "d"]
+                .iter()
+                .map(|text| outbox.push(line(text)))
+                .collect::<Vec<_>>()
+        }
+    });
+    if pushed != [Ok(()), Ok(()), Ok(()), Err(Refused::Full)] {
+        lab.fail(
+            "the first three pushes are Ok, the fourth Err(Refused::Full)",
+            &format!("they returned {pushed:?}"),
+        );
+    }
+    lab.step("take_all");
+    let (more, batch) = returns(
+        &lab,
+        "`Outbox::take_all` on a queue with lines",
+        move || {
+            let mut batch = Vec::new();
+            let more = outbox.take_all(&mut batch);
+            (more, batch)
+        },
+    );
+    if !more || batch != [line("a"), line("b"), line("c")] {
+        lab.fail(
+            "take_all returns true with a, b, c",
+            &format!("it returned {more} with {batch:?}"),
+        );
+    }
+}
+
+#[test]
+fn the_writer_wakes_for_every_line_that_many_threads_push() {
+    let lab = Lab::at(&CH, PAGE, "Condition variables and spurious wake-ups");
+    lab.hint(
+        "a writer slept through lines that were waiting: wait on the Condvar only while the \
+         queue is empty (in a loop: a wait can end for no reason), and notify it after every \
+         push, while or right after holding the lock",
+    );
+    const THREADS: usize = 4;
+    const EACH: usize = 20_000;
+    let outbox = Arc::new(Outbox::new(THREADS * EACH));
+    lab.step(format!(
+        "{THREADS} threads push {EACH} lines each, one by one, while a writer thread takes all \
+         it can, until it has {} lines",
+        THREADS * EACH
+    ));
+    let (done, finished) = mpsc::channel();
+    let writer = {
+        let outbox = Arc::clone(&outbox);
+        thread::spawn(move || {
+            let mut got = 0;
+            let mut batch = Vec::new();
+            while got < THREADS * EACH {
+                batch.clear();
+                if !outbox.take_all(&mut batch) {
+                    break;
+                }
+                got += batch.len();
+                let _ = done.send(got);
+            }
+        })
+    };
+    let pushers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let outbox = Arc::clone(&outbox);
+            thread::spawn(move || {
+                for i in 0..EACH {
+                    let _ = outbox.push(line(&format!("{t} {i}")));
+                }
+            })
+        })
+        .collect();
+    for pusher in pushers {
+        if let Err(payload) = pusher.join() {
+            without_panic(&lab, "`Outbox::push`", || {
+                std::panic::resume_unwind(payload)
+            });
+        }
+    }
+    let mut got = 0;
+    while got < THREADS * EACH {
+        match finished.recv_timeout(harness::timeout()) {
+            Ok(count) => got = count,
+            Err(_) => break,
+        }
+    }
+    if got != THREADS * EACH {
+        lab.fail(
+            &format!("the writer takes all {} lines", THREADS * EACH),
+            &format!(
+                "it had taken {got} when it stopped taking any (for {} ms, or it panicked)",
+                harness::timeout().as_millis()
+            ),
+        );
+    }
+    lab.step(format!("the writer took all {got} lines"));
+    outbox.close();
+    let _ = writer.join();
+}
+
+#[test]
+fn a_closed_queue_is_drained_before_its_writer_is_told_to_stop() {
+    let lab = Lab::at(&CH, PAGE, "A queue and a writer per client");
+    lab.hint(
+        "after `close`, pushes are refused (`Refused::Closed`), but `take_all` still hands \
+         out what is waiting; only a closed and empty queue makes it return false, at once",
+    );
+    let outbox = Outbox::new(4);
+    lab.step("Outbox::new(4); push a; close; push b");
+    without_panic(&lab, "`Outbox::push`", || outbox.push(line("a")))
+        .unwrap_or_else(|refused| lab.fail("push a is Ok", &format!("{refused:?}")));
+    outbox.close();
+    let late = without_panic(&lab, "`Outbox::push`", || outbox.push(line("b")));
+    if late != Err(Refused::Closed) {
+        lab.fail(
+            "a push after close is Err(Refused::Closed)",
+            &format!("{late:?}"),
+        );
+    }
+    lab.step("take_all, twice (on a thread of its own, in case it waits)");
+    let outbox = Arc::new(outbox);
+    let (done, results) = mpsc::channel();
+    {
+        let outbox = Arc::clone(&outbox);
+        thread::spawn(move || {
+            for _ in 0..2 {
+                let mut batch = Vec::new();
+                let more = outbox.take_all(&mut batch);
+                if done.send((more, batch)).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let expected = [(true, vec![line("a")]), (false, Vec::new())];
+    for (i, wanted) in expected.iter().enumerate() {
+        match results.recv_timeout(harness::timeout()) {
+            Ok(got) if got == *wanted => {}
+            Ok(got) => lab.fail(
+                &format!("take_all call {} returns {wanted:?}", i + 1),
+                &format!("it returned {got:?}"),
+            ),
+            Err(_) => lab.fail(
+                &format!("take_all call {} returns {wanted:?}", i + 1),
+                "it never returned (it waits on a queue that is closed and empty)",
+            ),
+        }
+    }
+}
