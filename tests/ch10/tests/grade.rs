@@ -4,15 +4,18 @@
 //! command line and chapter 3's client); then scenarios/poll.rs grades what only a loop can
 //! get wrong.
 //!
-//! Not rerun: chapter 4's deadline.rs, which measures how long a server stuck writing to
-//! clients that stopped reading makes the others wait (one write deadline each). Its flood
-//! waits for the server to stop reading, and a loop never does: it queues their lines and
-//! drops them once their queue is full (poll.rs grades that instead). And chapter 6's slots.rs, which calls `chapter::slots::Slots`, an atomic counting
-//! semaphore that threads share. A loop needs none: one thread owns the count of open
-//! connections, so admitting one is a comparison, and no two accepts can race. And chapter 8's
-//! load-generator tests (double.rs, load.rs, load_errors.rs): the generator is chapter 8's code,
-//! unchanged, and two of them check its /proc readings against a thread per client, which a
-//! loop does not have (`load --server-pid` reports 2 threads here).
+//! Not rerun:
+//!
+//! - chapter 4's deadline.rs, which measures how long a server stuck writing to clients that
+//!   stopped reading makes the others wait. From chapter 9 on nobody waits (chapter 9 drops it
+//!   too), and its flood waits for the server to stop reading, which a loop never does.
+//! - chapter 6's slots.rs, which calls `chapter::slots::Slots`, an atomic counting semaphore
+//!   that threads share. A loop needs none: one thread owns the count of open connections, so
+//!   admitting one is a comparison, and no two accepts can race.
+//! - chapter 8's load-generator tests (double.rs, load.rs, load_errors.rs): the generator is
+//!   chapter 8's code, unchanged, and two of them check its /proc readings against a thread per
+//!   client, which a loop does not have (`load --server-pid` reports 2 threads here).
+//! - chapter 9's slow.rs, for now: see the note above `mod poll` below.
 //!
 //! The shutdown tests send Unix signals. Elsewhere they are not compiled, and one ignored test
 //! says why: `cargo test` then lists it as `ignored, <reason>` (nextest as SKIP), where a test
@@ -48,8 +51,9 @@ mod login;
 mod names;
 #[path = "../../ch05/scenarios/notices.rs"]
 mod notices;
-// Chapter 5's helpers, but for one that assumes a server stuck writing (see its file).
-#[path = "../scenarios/support.rs"]
+// Two of its helpers serve only chapter 4's deadline.rs, not rerun here.
+#[allow(dead_code)]
+#[path = "../../ch05/scenarios/support.rs"]
 mod support;
 
 #[cfg(unix)]
@@ -64,6 +68,13 @@ mod client_shutdown;
 #[test]
 #[ignore = "chapter 7's shutdown tests send Unix signals (SIGINT, SIGTERM): run them on Linux, macOS or WSL"]
 fn shutdown_tests_need_unix_signals() {}
+
+// Chapter 9's slow.rs is not rerun yet: besides its socket scenarios (which this chapter
+// passes: 118 of 118 with its first 365 lines included here) it tests chapter 9's pub API,
+// `chapter::outbox::Outbox`, a queue shared by threads that a loop does not have. Once those
+// tests move to a file of their own (tests/ch09/scenarios/outbox.rs, say), add here:
+//     #[path = "../../ch09/scenarios/slow.rs"]
+//     mod slow;
 
 // Chapter 10: what only an event loop gets wrong.
 #[path = "../scenarios/poll.rs"]
