@@ -40,6 +40,7 @@ pub struct Taken;
 /// Every client that has chosen a name, in joining order. Owned by the event loop's thread.
 #[derive(Debug, Default)]
 pub struct Room {
+    /// The members, in joining order.
     members: Vec<Member>,
 }
 

@@ -82,6 +82,7 @@ pub struct Settings {
 /// Everything the loop owns: the poller, the listener, every connection, the room and the
 /// deadlines. No lock anywhere: only this thread touches any of it.
 pub struct Server {
+    /// The poller: every socket, the waker, and what each is registered for.
     poll: Poll,
     /// `None` once the shutdown has begun.
     listener: Option<TcpListener>,
@@ -91,11 +92,15 @@ pub struct Server {
     free: Vec<usize>,
     /// How many connections are open: the cap counts them, from accept to the last close.
     open: usize,
+    /// Who is online.
     room: Room,
+    /// Every deadline, earliest first.
     timers: Timers,
+    /// The command line's limits.
     settings: Settings,
     /// Set by the signal handler's thread, which then wakes the loop.
     stop: Arc<AtomicBool>,
+    /// The shutdown has begun: nothing is accepted, nothing but the notice is sent.
     shutting_down: bool,
     /// Accepting failed (out of descriptors?): wait for the listener's timer.
     accept_paused: bool,
@@ -190,6 +195,7 @@ impl Server {
         }
     }
 
+    /// The open connection on `token`, if any.
     fn conn_mut(&mut self, token: Token) -> Option<&mut Conn> {
         self.conns.get_mut(token.0).and_then(Option::as_mut)
     }
@@ -376,6 +382,7 @@ impl Server {
         }
     }
 
+    /// Puts `token` on the list of connections to write to at the end of this turn (once).
     fn mark_dirty(&mut self, token: Token) {
         if let Some(conn) = self.conn_mut(token)
             && !conn.dirty
