@@ -62,6 +62,9 @@ pub struct Conn {
     pub armed: Option<Instant>,
     /// In the loop's list of connections to write to at the end of this turn.
     pub dirty: bool,
+    /// A write failed: the client is gone, nothing more is queued for it, and the loop closes
+    /// it at the end of this turn.
+    pub broken: bool,
     /// In the loop's list of connections with input left to read (their read budget ran out).
     pub queued: bool,
 }
@@ -89,6 +92,7 @@ impl Conn {
             writable: false,
             armed: None,
             dirty: false,
+            broken: false,
             queued: false,
         }
     }

@@ -61,6 +61,12 @@ pub const SEND_BUFFER: usize = 64 * 1024;
 /// The notice every client gets as its last line when the server shuts down.
 pub const NOTICE: &str = "* server is shutting down";
 
+/// How many lines may wait for a client before they are written in the middle of a turn
+/// rather than at its end: batching saves system calls, and this bounds what the batching
+/// holds (a turn that handles a thousand clients leaving queues a thousand notices for each
+/// of the others).
+pub const EAGER_LINES: usize = 64;
+
 /// Bytes per `read` call.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -112,6 +118,8 @@ pub struct Server {
     /// Connections whose output buffer is full (token, generation): dropped at the end of
     /// this turn.
     too_slow: Vec<(Token, u64)>,
+    /// Connections a write to failed (token, generation): closed at the end of this turn.
+    broken: Vec<(Token, u64)>,
     /// Numbers every connection ever accepted (see [`Conn::generation`]).
     generations: u64,
     /// Where reads land before their lines are cut out: one buffer for all connections.
@@ -142,6 +150,7 @@ impl Server {
             readable: VecDeque::new(),
             dirty: Vec::new(),
             too_slow: Vec::new(),
+            broken: Vec::new(),
             generations: 0,
             scratch: vec![0; READ_CHUNK],
         }
@@ -407,8 +416,9 @@ impl Server {
     }
 
     // ANCHOR: send
-    /// Queues `line` for the client on `to`; it is written at the end of this turn. A client
-    /// whose buffer is full, even after a write, is dropped as too slow.
+    /// Queues `line` for the client on `to`; it is written at the end of this turn, or at
+    /// once when [`EAGER_LINES`] wait. A client whose buffer is full, even after a write, is
+    /// dropped as too slow.
     fn send(&mut self, to: Token, line: &str) {
         if self.shutting_down {
             // Nothing but the notice from now on (it is queued directly).
@@ -418,21 +428,58 @@ impl Server {
         let Some(conn) = self.conn_mut(to) else {
             return;
         };
+        if conn.broken {
+            return;
+        }
         if conn.output.push(line, now).is_ok() {
+            let eager = conn.output.lines() >= EAGER_LINES && !conn.writable;
             self.mark_dirty(to);
+            if eager {
+                self.write_now(to);
+            }
             return;
         }
         // Full: perhaps only because this turn queued a lot. Let the kernel take what it can.
-        self.flush(to);
+        self.write_now(to);
         let Some(conn) = self.conn_mut(to) else {
             return;
         };
-        if conn.output.push(line, now).is_ok() {
-            self.mark_dirty(to);
-        } else {
-            let generation = conn.generation;
-            self.too_slow.push((to, generation));
+        if conn.broken || conn.output.push(line, now).is_ok() {
+            return;
         }
+        let generation = conn.generation;
+        self.too_slow.push((to, generation));
+    }
+
+    /// Writes what waits for `to` now, in the middle of a turn. A failed write marks the
+    /// connection broken, to be closed when the turn settles: closing it here would tell the
+    /// others it left, in the middle of telling them something else.
+    fn write_now(&mut self, to: Token) {
+        let Some(conn) = self.conn_mut(to) else {
+            return;
+        };
+        if let Err(err) = conn.write_pending() {
+            let generation = conn.generation;
+            self.broke(to, generation, &err);
+        }
+    }
+
+    /// Records that writing to `token` failed: nothing more is queued for it, and
+    /// [`Server::settle`] closes it.
+    fn broke(&mut self, token: Token, generation: u64, err: &io::Error) {
+        let Some(conn) = self.conn_mut(token) else {
+            return;
+        };
+        // The client has gone (a reset, a broken pipe): not news, it leaves as on end of
+        // file. Anything else is.
+        if !matches!(
+            err.kind(),
+            ErrorKind::BrokenPipe | ErrorKind::ConnectionReset
+        ) {
+            say_err!("error: writing to {}: {err}", conn.peer);
+        }
+        conn.broken = true;
+        self.broken.push((token, generation));
     }
     // ANCHOR_END: send
 
@@ -449,7 +496,15 @@ impl Server {
     /// Finishes a turn: drops the clients found too slow, and writes to every connection
     /// with new output, until neither leaves more work (a drop tells the others someone left).
     fn settle(&mut self) {
-        while !(self.dirty.is_empty() && self.too_slow.is_empty()) {
+        while !(self.dirty.is_empty() && self.too_slow.is_empty() && self.broken.is_empty()) {
+            for (token, generation) in std::mem::take(&mut self.broken) {
+                if self
+                    .conn_mut(token)
+                    .is_some_and(|conn| conn.generation == generation)
+                {
+                    self.close_now(token);
+                }
+            }
             for (token, generation) in std::mem::take(&mut self.too_slow) {
                 self.drop_too_slow(token, generation);
             }
@@ -468,16 +523,12 @@ impl Server {
             return;
         };
         conn.dirty = false;
+        if conn.broken {
+            return;
+        }
         if let Err(err) = conn.write_pending() {
-            // The client has gone (a reset, a broken pipe): not news, it leaves as on end of
-            // file. Anything else is.
-            if !matches!(
-                err.kind(),
-                ErrorKind::BrokenPipe | ErrorKind::ConnectionReset
-            ) {
-                say_err!("error: writing to {}: {err}", conn.peer);
-            }
-            self.close_now(token);
+            let generation = conn.generation;
+            self.broke(token, generation, &err);
             return;
         }
         let waiting = !conn.output.is_empty();
