@@ -33,6 +33,9 @@ const FLOOD_QUEUE: usize = 8192;
 /// How soon a line must reach a client that reads, whatever the stalled ones do.
 const PROMPTLY: Duration = Duration::from_millis(200);
 
+/// No line may be this late, even once: half a write deadline.
+const LATE_AT_ALL: Duration = Duration::from_millis(1000);
+
 /// The server's default queue, in lines (`--queue-lines`).
 const DEFAULT_QUEUE: usize = 1024;
 
@@ -105,8 +108,9 @@ const HEAD_OF_LINE: &str = "a line to a client that reads waited behind clients 
 
 /// Stalls `stalled` readers and has F flood the room with [`FLOOD_BYTES`] while L keeps
 /// reading everything; meanwhile L says one line after another, each once the last has reached
-/// F, until L has received the whole flood and one more line has gone through. Fails unless
-/// every one of L's lines reached F within [`PROMPTLY`] of being sent.
+/// F, until L has received the whole flood and one more line has gone through. Fails if two
+/// lines in a row, or the last one, took more than [`PROMPTLY`] to reach F, or any line more
+/// than [`LATE_AT_ALL`].
 ///
 /// Every line, not only one sent after the flood: a server that writes from the sender's
 /// thread gets stuck on a stalled reader only once that reader's kernel buffers are full,
@@ -167,6 +171,7 @@ fn stalled_readers_cost_the_others_nothing(#[case] stalled: usize) {
             .expect("a connected socket can be cloned");
         let flooding = scope.spawn(move || (&f_writer).write_all(&flood));
         let mut said = 0;
+        let mut late_in_a_row = 0;
         let outcome = loop {
             // One more line once the flood is all through, then stop.
             let last = flood_seen.load(Ordering::SeqCst) || reader.is_finished();
@@ -184,13 +189,26 @@ fn stalled_readers_cost_the_others_nothing(#[case] stalled: usize) {
             if took > slowest.1 {
                 slowest = (said, took);
             }
+            // One late line can be the test's own thread waiting for a core on a busy
+            // machine; a server that makes L wait behind a stalled reader makes line after
+            // line late, by up to a write deadline each.
             if took > PROMPTLY {
+                late_in_a_row += 1;
+            } else {
+                late_in_a_row = 0;
+            }
+            if late_in_a_row == 2 || took > LATE_AT_ALL {
                 break Err(format!(
-                    "L's line {said} arrived after {} ms",
-                    took.as_millis()
+                    "L's line {said} arrived after {} ms{}",
+                    took.as_millis(),
+                    if late_in_a_row == 2 {
+                        " (and the line before it was late too)"
+                    } else {
+                        ""
+                    }
                 ));
             }
-            if last {
+            if last && late_in_a_row == 0 {
                 break Ok(said);
             }
         };
@@ -211,9 +229,10 @@ fn stalled_readers_cost_the_others_nothing(#[case] stalled: usize) {
         }
     });
     let expected = format!(
-        "each of L's lines reaches F within {} ms, with {stalled} client(s) not reading and a \
-         flood under way",
-        PROMPTLY.as_millis()
+        "L's lines reach F within {} ms (never two late in a row, none after {} ms), with \
+         {stalled} client(s) not reading and a flood under way",
+        PROMPTLY.as_millis(),
+        LATE_AT_ALL.as_millis()
     );
     match outcome {
         Ok(said) => lab.step(format!(
