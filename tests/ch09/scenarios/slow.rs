@@ -1,7 +1,8 @@
 //! Chapter 9: slow clients. Every client has a bounded queue and a writer thread of its own, so
 //! a client that stops reading, or reads slowly, costs the others nothing; one that falls a
 //! whole queue behind is told `error: too slow, disconnected` and dropped, and the room hears
-//! `* NAME left`. The queue itself (`Outbox`) is also graded through its pub API, for what a
+//! `* NAME left`; one that stops reading with room left in its queue is disconnected by its
+//! writer's deadline. The queue itself (`Outbox`) is also graded through its pub API, for what a
 //! socket cannot show: a writer that sleeps through a line.
 
 use std::io::Write;
@@ -38,6 +39,10 @@ const PROMPTLY: Duration = Duration::from_millis(200);
 
 /// The server's default queue, in lines (`--queue-lines`).
 const DEFAULT_QUEUE: usize = 1024;
+
+/// The writer's deadline for one batch of lines (chapter 4's 2 s): a client that takes none
+/// of it by then is disconnected.
+const WRITE_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Connects `name`: `S...` and `K` with a small receive buffer, as clients that will stop
 /// reading, the others as usual.
@@ -343,25 +348,59 @@ fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left
 }
 
 #[test]
+fn a_reader_that_stops_for_good_is_disconnected_at_the_write_deadline() {
+    let lab = Lab::at(&CH, PAGE, "Batching: many lines, one system call");
+    lab.hint(
+        "K stopped reading for good while its queue still had room: its writer must give up \
+         on a batch the kernel has not taken within the write deadline (2 s for the whole \
+         batch, not per system call), and disconnect K, so that K's own thread leaves the room \
+         as on any disconnect",
+    );
+    // A queue that holds everything: K is not dropped as too slow, only its writer can end it.
+    let mut server = lab.start_server(&["--queue-lines", &FLOOD_QUEUE.to_string()]);
+    let [k, mut p] = join_all_with(&lab, &mut server, ["K", "P"], open);
+    let lines = 400;
+    lab.step(format!(
+        "server: started with --queue-lines {FLOOD_QUEUE}; K: stops reading (4096-byte \
+         receive buffer); P: sends {lines} lines of 1000 bytes, more than K's kernel buffers \
+         hold, and `/who`, and reads the answer (by then K's writer is stuck)"
+    ));
+    let mut burst = numbered_lines(lines);
+    burst.extend_from_slice(b"/who\n");
+    write_raw(&lab, &p, &burst);
+    p.expect_line("online: K, P");
+    let within = WRITE_DEADLINE + harness::timeout();
+    lab.step(format!(
+        "P: waits up to {} ms (the write deadline and the harness timeout) for `* K left`",
+        within.as_millis()
+    ));
+    if let Err(why) = read_until(&mut p, "* K left", within) {
+        lab.fail(
+            "P receives \"* K left\": K's writer gave up on it at the write deadline",
+            &why,
+        );
+    }
+    drop(k);
+}
+
+#[test]
 fn a_queue_of_no_lines_is_a_usage_error() {
     let lab = Lab::at(&CH, PAGE, "Memory bounds");
     lab.hint("`--queue-lines` takes 1 or more: a queue of 0 lines would drop every client");
-    let output = CH
-        .command()
-        .args(["--addr", "127.0.0.1:0", "--queue-lines", "0"])
-        .output()
-        .expect("the graded binary runs");
     lab.step("server: started with --queue-lines 0");
-    if output.status.code() != Some(2) {
-        lab.fail(
-            "the server refuses --queue-lines 0 as a usage error (exit status 2)",
-            &format!(
-                "it exited with {}; standard error: {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        );
-    }
+    // With a time limit: a server that accepts 0 starts, listens, and never exits by itself.
+    let run = assert_cmd::Command::new(CH.bin)
+        .args(["--addr", "127.0.0.1:0", "--queue-lines", "0"])
+        .timeout(harness::timeout())
+        .assert();
+    lab.check(
+        &format!(
+            "the server refuses --queue-lines 0 as a usage error (exit status 2) within {} ms, \
+             instead of starting",
+            harness::timeout().as_millis()
+        ),
+        run.try_code(2),
+    );
 }
 
 // The queue itself, through its pub API.
