@@ -297,6 +297,7 @@ fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left
          buffer); P: sends {lines} lines of 1000 bytes, far more than K's queue and kernel \
          buffers hold"
     ));
+    let flood_started = Instant::now();
     write_raw(&lab, &p, &numbered_lines(lines));
     lab.step("P: waits for `* K left`");
     if let Err(why) = read_until(&mut p, "* K left", harness::timeout()) {
@@ -305,6 +306,29 @@ fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left
             &why,
         );
     }
+    // A drop that does not wake K's own thread leaves it in read() until K's writer gives up
+    // on its batch (the write deadline, counted from after the flood began): only an earlier
+    // `* K left` shows that the drop itself ended K.
+    let took = flood_started.elapsed();
+    if took >= WRITE_DEADLINE {
+        lab.hint(
+            "K left the room only when its writer's deadline ended it: when you drop a client, \
+             also shut its socket down for reading (`Shutdown::Read`), so that its own thread \
+             wakes from read() at once and leaves the room",
+        );
+        lab.fail(
+            &format!(
+                "P receives \"* K left\" within {} ms of the flood's start (before K's writer \
+                 deadline could end K)",
+                WRITE_DEADLINE.as_millis()
+            ),
+            &format!("it arrived after {} ms", took.as_millis()),
+        );
+    }
+    lab.step(format!(
+        "P: received \"* K left\" {} ms after the flood began",
+        took.as_millis()
+    ));
     lab.hint(
         "log the drop on the console with the client's address and the queue's size, as \
          `too slow ADDR: N lines waiting, its queue is full; disconnecting it`",
