@@ -1,8 +1,9 @@
 //! Chapter 9: slow clients. Every client has a bounded queue and a writer thread of its own, so
 //! a client that stops reading, or reads slowly, costs the others nothing; one that falls a
 //! whole queue behind is told `error: too slow, disconnected` and dropped, and the room hears
-//! `* NAME left`. Black box only, so that chapter 10's event loop reruns them; the queue's own
-//! API is graded in outbox.rs.
+//! `* NAME left`; one that stops reading with room left in its queue is disconnected by its
+//! writer's deadline. Black box only, so that chapter 10's event loop reruns them; the queue's
+//! own API is graded in outbox.rs.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +39,10 @@ const LATE_AT_ALL: Duration = Duration::from_millis(1000);
 
 /// The server's default queue, in lines (`--queue-lines`).
 const DEFAULT_QUEUE: usize = 1024;
+
+/// The writer's deadline for one batch of lines (chapter 4's 2 s): a client that takes none
+/// of it by then is disconnected.
+const WRITE_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Connects `name`: `S...` and `K` with a small receive buffer, as clients that will stop
 /// reading, the others as usual.
@@ -308,6 +313,7 @@ fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left
          buffer); P: sends {lines} lines of 1000 bytes, far more than K's queue and kernel \
          buffers hold"
     ));
+    let flood_started = Instant::now();
     write_raw(&lab, &p, &numbered_lines(lines));
     lab.step("P: waits for `* K left`");
     if let Err(why) = read_until(&mut p, "* K left", harness::timeout()) {
@@ -316,6 +322,29 @@ fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left
             &why,
         );
     }
+    // A drop that does not wake K's own thread leaves it in read() until K's writer gives up
+    // on its batch (the write deadline, counted from after the flood began): only an earlier
+    // `* K left` shows that the drop itself ended K.
+    let took = flood_started.elapsed();
+    if took >= WRITE_DEADLINE {
+        lab.hint(
+            "K left the room only when its writer's deadline ended it: when you drop a client, \
+             also shut its socket down for reading (`Shutdown::Read`), so that its own thread \
+             wakes from read() at once and leaves the room",
+        );
+        lab.fail(
+            &format!(
+                "P receives \"* K left\" within {} ms of the flood's start (before K's writer \
+                 deadline could end K)",
+                WRITE_DEADLINE.as_millis()
+            ),
+            &format!("it arrived after {} ms", took.as_millis()),
+        );
+    }
+    lab.step(format!(
+        "P: received \"* K left\" {} ms after the flood began",
+        took.as_millis()
+    ));
     lab.hint(
         "log the drop on the console with the client's address and the queue's size, as \
          `too slow ADDR: N lines waiting, its queue is full; disconnecting it`",
@@ -359,23 +388,57 @@ fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left
 }
 
 #[test]
+fn a_reader_that_stops_for_good_is_disconnected_at_the_write_deadline() {
+    let lab = Lab::at(&CH, PAGE, "Batching: many lines, one system call");
+    lab.hint(
+        "K stopped reading for good while its queue still had room: its writer must give up \
+         on a batch the kernel has not taken within the write deadline (2 s for the whole \
+         batch, not per system call), and disconnect K, so that K's own thread leaves the room \
+         as on any disconnect",
+    );
+    // A queue that holds everything: K is not dropped as too slow, only its writer can end it.
+    let mut server = lab.start_server(&["--queue-lines", &FLOOD_QUEUE.to_string()]);
+    let [k, mut p] = join_all_with(&lab, &mut server, ["K", "P"], open);
+    let lines = 400;
+    lab.step(format!(
+        "server: started with --queue-lines {FLOOD_QUEUE}; K: stops reading (4096-byte \
+         receive buffer); P: sends {lines} lines of 1000 bytes, more than K's kernel buffers \
+         hold, and `/who`, and reads the answer (by then K's writer is stuck)"
+    ));
+    let mut burst = numbered_lines(lines);
+    burst.extend_from_slice(b"/who\n");
+    write_raw(&lab, &p, &burst);
+    p.expect_line("online: K, P");
+    let within = WRITE_DEADLINE + harness::timeout();
+    lab.step(format!(
+        "P: waits up to {} ms (the write deadline and the harness timeout) for `* K left`",
+        within.as_millis()
+    ));
+    if let Err(why) = read_until(&mut p, "* K left", within) {
+        lab.fail(
+            "P receives \"* K left\": K's writer gave up on it at the write deadline",
+            &why,
+        );
+    }
+    drop(k);
+}
+
+#[test]
 fn a_queue_of_no_lines_is_a_usage_error() {
     let lab = Lab::at(&CH, PAGE, "Memory bounds");
     lab.hint("`--queue-lines` takes 1 or more: a queue of 0 lines would drop every client");
-    let output = CH
-        .command()
-        .args(["--addr", "127.0.0.1:0", "--queue-lines", "0"])
-        .output()
-        .expect("the graded binary runs");
     lab.step("server: started with --queue-lines 0");
-    if output.status.code() != Some(2) {
-        lab.fail(
-            "the server refuses --queue-lines 0 as a usage error (exit status 2)",
-            &format!(
-                "it exited with {}; standard error: {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        );
-    }
+    // With a time limit: a server that accepts 0 starts, listens, and never exits by itself.
+    let run = assert_cmd::Command::new(CH.bin)
+        .args(["--addr", "127.0.0.1:0", "--queue-lines", "0"])
+        .timeout(harness::timeout())
+        .assert();
+    lab.check(
+        &format!(
+            "the server refuses --queue-lines 0 as a usage error (exit status 2) within {} ms, \
+             instead of starting",
+            harness::timeout().as_millis()
+        ),
+        run.try_code(2),
+    );
 }
