@@ -74,6 +74,8 @@ mod load;
 #[path = "../../ch08/scenarios/load_errors.rs"]
 mod load_errors;
 
-// Chapter 9: slow clients.
+// Chapter 9: slow clients, and the queue's API.
+#[path = "../scenarios/outbox.rs"]
+mod outbox;
 #[path = "../scenarios/slow.rs"]
 mod slow;
