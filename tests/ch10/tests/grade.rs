@@ -15,7 +15,9 @@
 //! - chapter 8's load-generator tests (double.rs, load.rs, load_errors.rs): the generator is
 //!   chapter 8's code, unchanged, and two of them check its /proc readings against a thread per
 //!   client, which a loop does not have (`load --server-pid` reports 2 threads here).
-//! - chapter 9's slow.rs, for now: see the note above `mod poll` below.
+//! - chapter 9's outbox.rs, which tests `chapter::outbox::Outbox`, a queue that writer threads
+//!   wait on; a loop has none (its bounded buffer is `output::Output`, graded through the
+//!   socket by slow.rs and poll.rs).
 //!
 //! The shutdown tests send Unix signals. Elsewhere they are not compiled, and one ignored test
 //! says why: `cargo test` then lists it as `ignored, <reason>` (nextest as SKIP), where a test
@@ -51,8 +53,6 @@ mod login;
 mod names;
 #[path = "../../ch05/scenarios/notices.rs"]
 mod notices;
-// Two of its helpers serve only chapter 4's deadline.rs, not rerun here.
-#[allow(dead_code)]
 #[path = "../../ch05/scenarios/support.rs"]
 mod support;
 
@@ -69,12 +69,10 @@ mod client_shutdown;
 #[ignore = "chapter 7's shutdown tests send Unix signals (SIGINT, SIGTERM): run them on Linux, macOS or WSL"]
 fn shutdown_tests_need_unix_signals() {}
 
-// Chapter 9's slow.rs is not rerun yet: besides its socket scenarios (which this chapter
-// passes: 118 of 118 with its first 365 lines included here) it tests chapter 9's pub API,
-// `chapter::outbox::Outbox`, a queue shared by threads that a loop does not have. Once those
-// tests move to a file of their own (tests/ch09/scenarios/outbox.rs, say), add here:
-//     #[path = "../../ch09/scenarios/slow.rs"]
-//     mod slow;
+// Chapter 9: slow clients (its socket scenarios; the Outbox API tests in outbox.rs are chapter
+// 9's own).
+#[path = "../../ch09/scenarios/slow.rs"]
+mod slow;
 
 // Chapter 10: what only an event loop gets wrong.
 #[path = "../scenarios/poll.rs"]
