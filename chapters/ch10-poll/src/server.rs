@@ -547,8 +547,11 @@ impl Server {
             conn.peer,
             conn.output.lines()
         );
+        let now = Instant::now();
         conn.output.discard_unstarted();
-        conn.output.push_anyway(TOO_SLOW, Instant::now());
+        conn.output.push_anyway(TOO_SLOW, now);
+        // The last line gets a write deadline of its own, from now.
+        conn.output.restart_deadline(now);
         self.begin_close(token);
     }
 

@@ -127,6 +127,14 @@ impl Output {
         }
     }
 
+    /// Starts the write deadline again from `now` for everything waiting: for a client's last
+    /// line, which gets a deadline of its own (as chapter 9's writer gives each batch).
+    pub fn restart_deadline(&mut self, now: Instant) {
+        for (_, queued) in &mut self.ends {
+            *queued = now;
+        }
+    }
+
     /// When the client must have taken the oldest waiting line: `None` if nothing waits.
     pub fn deadline(&self) -> Option<Instant> {
         self.ends.front().map(|&(_, queued)| queued + WRITE_TIMEOUT)
