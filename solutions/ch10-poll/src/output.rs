@@ -8,8 +8,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// How long the oldest waiting line may wait for the client to take it before the client is
-/// disconnected (as chapter 4's write deadline).
+/// How long a client may take none of what waits for it before it is disconnected: it has
+/// stopped reading (chapter 4's write deadline; a client that reads, however slowly, is
+/// bounded by `--queue-lines` instead).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The buffer is full: the client is too slow.
@@ -25,7 +26,8 @@ pub struct Output {
     /// How much of `bytes` the kernel has taken.
     written: usize,
     /// Where each waiting line ends in `bytes`, and when it was queued: the count bounds the
-    /// buffer, the oldest time sets the write deadline.
+    /// buffer. The first one's time sets the write deadline; it moves to the last write that
+    /// made progress.
     ends: VecDeque<(usize, Instant)>,
     /// The most lines that may wait.
     max_lines: usize,
@@ -94,6 +96,12 @@ impl Output {
         {
             self.ends.pop_front();
         }
+        if n > 0 {
+            if let Some((_, since)) = self.ends.front_mut() {
+                // The client took something: the deadline counts from now.
+                *since = Instant::now();
+            }
+        }
         if self.is_empty() {
             self.bytes.clear();
             self.written = 0;
@@ -135,7 +143,7 @@ impl Output {
         }
     }
 
-    /// When the client must have taken the oldest waiting line: `None` if nothing waits.
+    /// When the client must have taken something of what waits: `None` if nothing waits.
     pub fn deadline(&self) -> Option<Instant> {
         self.ends.front().map(|&(_, queued)| queued + WRITE_TIMEOUT)
     }

@@ -485,9 +485,10 @@ impl Server {
 
     /// Puts `token` on the list of connections to write to at the end of this turn (once).
     fn mark_dirty(&mut self, token: Token) {
-        if let Some(conn) = self.conn_mut(token)
-            && !conn.dirty
-        {
+        let Some(conn) = self.conn_mut(token) else {
+            return;
+        };
+        if !conn.dirty {
             conn.dirty = true;
             self.dirty.push(token);
         }
