@@ -8,9 +8,12 @@
 #
 #   book/src/experiments/ch09/measure.sh main       chapter 7 and chapter 9
 #   book/src/experiments/ch09/measure.sh variants   chapter 9, without TCP_NODELAY, unbatched
+#   book/src/experiments/ch09/measure.sh queue      chapter 9 with its default queue and 8192
+#   book/src/experiments/ch09/measure.sh timeline   timeline.py on chapters 7 and 9
 #
-# The variants are binaries you build yourself from a temporarily edited chapter 9 (the page
-# says which edit) and put at $VARIANTS/ch09-nodelay-off and $VARIANTS/ch09-unbatched.
+# The variants are binaries you build yourself from chapter 9 with nodelay-off.diff or
+# unbatched.diff (next to this script) applied, put at $VARIANTS/ch09-nodelay-off and
+# $VARIANTS/ch09-unbatched; then revert the change.
 # Every experiment runs $RUNS times (3), the servers back to back within each run. A run waits
 # until the machine's 1-minute load average is below $QUIET (3). Run it from the repository's
 # root: `cargo build --release -p ch07-shutdown-solution -p ch09-slow-solution` first.
@@ -124,5 +127,20 @@ case $set_name in
         servers="ch09 ch09:--queue-lines,8192"
         measure "throughput 100x100" -n 100 -m 100
         ;;
-    *) echo "error: measuring: no experiment set '$set_name' (main, variants, queue)" >&2; exit 2 ;;
+    timeline)
+        # Every line's latency over a run with one stalled reader (timeline.py), once each.
+        for name in ch07 ch09; do
+            wait_quiet
+            case $name in
+                ch07) server=$bin/ch07-shutdown-solution ;;
+                ch09) server=$bin/ch09-slow-solution ;;
+            esac
+            python3 "$(dirname "$0")/timeline.py" "$server" "$name" >>"$out"
+            echo "$name: timeline done (load average $loadavg)" >&2
+        done
+        ;;
+    *)
+        echo "error: measuring: no experiment set '$set_name' (main, variants, queue, timeline)" >&2
+        exit 2
+        ;;
 esac
