@@ -117,6 +117,8 @@ case $set_name in
         measure "latency 100 at 5/s" -n 100 -m 25 --rate 5
         measure "stalled 1 at 100/s" -n 10 -m 1000 --rate 100 --size 1000 --stalled 1
         measure "flood, stalled 1" -n 10 -m 10000 --size 1000 --stalled 1
+        # The same 100 MB, paced so that the readers can keep up: 10 MB/s for 10 s.
+        measure "flood at 1000/s, stalled 1" -n 10 -m 10000 --size 1000 --stalled 1 --rate 1000
         ;;
     variants)
         servers="ch09 ch09-nodelay-off ch09-unbatched"
