@@ -129,7 +129,8 @@ fn timeline(file: &Path, input: &Path) -> Result<(), Box<dyn Error>> {
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(72)
-        .build_cartesian_2d(0.0..end + 0.1, (0.1..highest * 30.0).log_scale())?;
+        // Room above the highest line for the legend.
+        .build_cartesian_2d(0.0..end + 0.1, (0.1..highest * 100.0).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("seconds into the run (when the line was due)")
@@ -155,7 +156,7 @@ fn timeline(file: &Path, input: &Path) -> Result<(), Box<dyn Error>> {
             ))?
             .label(format!("{label}: slowest line of each 100 ms"))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));
-        let light = colour.mix(0.45);
+        let light = colour.mix(0.6);
         chart
             .draw_series(LineSeries::new(points(timeline, "p50_ms"), light))?
             .label(format!("{label}: median line"))
@@ -203,10 +204,7 @@ fn print_tables(m: &Measurements) {
                 "| {server} | {experiment} | {} | {} | {} us | {} | {} ms | {} ms | {} ms | {} ms | {} | {} | {} MiB |",
                 cell(med("deliveries"), 0),
                 cell(med("deliveries_per_s"), 0),
-                cell(
-                    m.median_of(server, experiment, server_us_per_delivery),
-                    2
-                ),
+                cell(m.median_of(server, experiment, server_us_per_delivery), 2),
                 cell(m.median_of(server, experiment, deliveries_per_write), 2),
                 cell(ms("latency_us.p50"), 2),
                 cell(ms("latency_us.p99"), 2),
@@ -220,6 +218,10 @@ fn print_tables(m: &Measurements) {
     }
     println!("\nCommands (each with --addr HOST:PORT --server-pid PID --json):");
     for ((server, experiment), command) in &m.commands {
-        println!("- {server}, {experiment}: `ch09-slow-solution {command}`");
+        if command.starts_with("load ") {
+            println!("- {server}, {experiment}: `ch09-slow-solution {command}`");
+        } else {
+            println!("- {server}, {experiment}: `{command}`");
+        }
     }
 }
