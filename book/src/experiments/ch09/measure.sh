@@ -2,9 +2,10 @@
 # Measures chapter 7 beside chapter 9 with chapter 9's load generator, for the book's chapter 9
 # page, and appends one JSON line per run to book/src/figures/ch09-measurements.jsonl (or $OUT).
 # Each line holds the server measured, the experiment, the run, the exact command, the 1-minute
-# load average just before the run, the server's system calls that write to sockets during the
-# run (counted by `perf stat` on the tracepoints syscalls:sys_enter_{sendto,write,writev}),
-# its peak resident memory (VmHWM) and the generator's --json report.
+# load average just before the run, what `perf stat` counted over the server's whole life,
+# logins included (its system calls that write to a socket, its futex calls: threads sleeping
+# on and waking each other's locks and condition variables, and its context switches), its
+# peak resident memory (VmHWM) and the generator's --json report.
 #
 #   book/src/experiments/ch09/measure.sh main       chapter 7 and chapter 9
 #   book/src/experiments/ch09/measure.sh variants   chapter 9, without TCP_NODELAY, unbatched
@@ -39,7 +40,9 @@ wait_quiet() {
     done
 }
 
-# Starts server $1 on a free port with the options that follow; sets $pid, $addr and $log.
+# Starts server $1 on a free port with the options that follow, under `perf stat`, which counts
+# its system calls that write (Rust's TcpStream::write is a send(): the sendto system call), its
+# futex calls and its context switches from start to exit. Sets $pid, $addr, $log, $counts.
 start_server() {
     case $1 in
         ch07) server=$bin/ch07-shutdown-solution ;;
@@ -49,36 +52,36 @@ start_server() {
     esac
     shift
     log=$(mktemp)
-    "$server" --addr 127.0.0.1:0 --max-clients 2000 "$@" >"$log" 2>&1 &
-    pid=$!
-    while ! grep -q '^listening on' "$log"; do sleep 0.1; done
+    counts=$(mktemp)
+    perf stat -x, -o "$counts" \
+        -e syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev \
+        -e syscalls:sys_enter_futex,context-switches \
+        -- "$server" --addr 127.0.0.1:0 --max-clients 2000 "$@" >"$log" 2>&1 &
+    perf=$!
+    tries=0
+    while ! grep -q '^listening on' "$log"; do
+        tries=$((tries + 1))
+        if [ "$tries" -gt 300 ]; then
+            echo "error: starting $server: no 'listening on' within 30 s" >&2
+            cat "$log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
     addr=$(sed -n 's/^listening on //p' "$log" | head -1)
-}
-
-stop_server() {
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    rm -f "$log"
+    pid=$(ps -o pid= --ppid "$perf" | tr -d ' ')
 }
 
 vmhwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"; }
 
-# Counts the server's write system calls until stop_counting; Rust's TcpStream::write is a
-# send(), which is the sendto system call.
-start_counting() {
-    counts=$(mktemp)
-    perf stat -x, -o "$counts" -p "$pid" \
-        -e syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev &
-    perf=$!
-    while ! grep -q '^# started' "$counts"; do sleep 0.05; done
-}
-
-# Stops the count; sets $writes to the sum of the three.
-stop_counting() {
-    kill -INT "$perf"
-    wait "$perf" || true
-    writes=$(awk -F, '/^[0-9]/ { n += $1 } END { print n + 0 }' "$counts")
-    rm -f "$counts"
+# Stops the server; sets $writes (the three write calls together), $futex and $switches.
+stop_server() {
+    kill "$pid" 2>/dev/null || true
+    wait "$perf" 2>/dev/null || true
+    writes=$(awk -F, '/sys_enter_(sendto|write|writev),/ { n += $1 } END { print n + 0 }' "$counts")
+    futex=$(awk -F, '/sys_enter_futex,/ { print $1 + 0 }' "$counts")
+    switches=$(awk -F, '/context-switches,/ { print $1 + 0 }' "$counts")
+    rm -f "$log" "$counts"
 }
 
 # Measures, for each server in $servers (NAME or NAME:SERVER-OPTION,VALUE), the experiment $1
@@ -95,15 +98,13 @@ measure() {
             wait_quiet
             # shellcheck disable=SC2086
             start_server "$name" $options
-            start_counting
             report=$($load load --addr "$addr" --server-pid "$pid" --json --prefix "r$run" "$@" || true)
-            stop_counting
             hwm=$(vmhwm)
             too_slow=$(grep -c '^too slow' "$log" || true)
             stop_server
             [ -n "$report" ] || report=null
-            printf '{"chapter":"%s","experiment":"%s","run":%s,"command":"load %s","server_options":"%s","loadavg":%s,"server_writes":%s,"server_vmhwm_kib":%s,"server_too_slow_lines":%s,"report":%s}\n' \
-                "$label" "$experiment" "$run" "$*" "$options" "$loadavg" "$writes" "$hwm" "$too_slow" "$report" >>"$out"
+            printf '{"chapter":"%s","experiment":"%s","run":%s,"command":"load %s","server_options":"%s","loadavg":%s,"server_writes":%s,"server_futex":%s,"server_context_switches":%s,"server_vmhwm_kib":%s,"server_too_slow_lines":%s,"report":%s}\n' \
+                "$label" "$experiment" "$run" "$*" "$options" "$loadavg" "$writes" "$futex" "$switches" "$hwm" "$too_slow" "$report" >>"$out"
             echo "$label: $experiment, run $run done (load average $loadavg)" >&2
         done
     done
