@@ -11,12 +11,14 @@
 #   book/src/experiments/ch09/measure.sh variants   chapter 9, without TCP_NODELAY, unbatched
 #   book/src/experiments/ch09/measure.sh queue      chapter 9 with its default queue and 8192
 #   book/src/experiments/ch09/measure.sh timeline   timeline.py on chapters 7 and 9
+#   book/src/experiments/ch09/measure.sh stalled    chapter 8's stalled-reader run, on 7 and 9
 #
 # The variants are binaries you build yourself from chapter 9 with nodelay-off.diff or
 # unbatched.diff (next to this script) applied, put at $VARIANTS/ch09-nodelay-off and
 # $VARIANTS/ch09-unbatched; then revert the change.
 # Every experiment runs $RUNS times (3), the servers back to back within each run. A run waits
-# until the machine's 1-minute load average is below $QUIET (3). Run it from the repository's
+# until the machine's 1-minute load average is below $QUIET (3), and each server until
+# nothing else is running (wait_idle). Run it from the repository's
 # root: `cargo build --release -p ch07-shutdown-solution -p ch09-slow-solution` first.
 set -eu
 
@@ -84,18 +86,33 @@ stop_server() {
     rm -f "$log" "$counts"
 }
 
+# Waits until nothing else is running right now: at most 3 runnable threads (this shell's
+# own included) in each of 5 samples 0.2 s apart. The servers of one run go back to back, and
+# the one before lifts the 1-minute average for a minute after it has finished, so within a
+# run this is the check; the load average is checked before each run.
+wait_idle() {
+    calm=0
+    while [ "$calm" -lt 5 ]; do
+        running=$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f1)
+        if [ "$running" -le 3 ]; then calm=$((calm + 1)); else calm=0; fi
+        sleep 0.2
+    done
+}
+
 # Measures, for each server in $servers (NAME or NAME:SERVER-OPTION,VALUE), the experiment $1
 # with the load options that follow, $runs times, the servers back to back within each run.
 measure() {
     experiment=$1
     shift
     for run in $(seq 1 "$runs"); do
+        wait_quiet
         for spec in $servers; do
             name=${spec%%:*}
             options=
             [ "$name" = "$spec" ] || options=$(echo "${spec#*:}" | tr ',' ' ')
             label="$name${options:+ $options}"
-            wait_quiet
+            wait_idle
+            loadavg=$(cut -d' ' -f1 /proc/loadavg)
             # shellcheck disable=SC2086
             start_server "$name" $options
             report=$($load load --addr "$addr" --server-pid "$pid" --json --prefix "r$run" "$@" || true)
@@ -116,7 +133,6 @@ case $set_name in
         servers="ch07 ch09"
         measure "throughput 100x100" -n 100 -m 100
         measure "latency 100 at 5/s" -n 100 -m 25 --rate 5
-        measure "stalled 1 at 100/s" -n 10 -m 1000 --rate 100 --size 1000 --stalled 1
         measure "flood, stalled 1" -n 10 -m 10000 --size 1000 --stalled 1
         # The same 100 MB, paced so that the readers can keep up: 10 MB/s for 10 s.
         measure "flood at 1000/s, stalled 1" -n 10 -m 10000 --size 1000 --stalled 1 --rate 1000
@@ -125,6 +141,10 @@ case $set_name in
         servers="ch09 ch09-nodelay-off ch09-unbatched"
         measure "throughput 100x100" -n 100 -m 100
         measure "latency 100 at 5/s" -n 100 -m 25 --rate 5
+        ;;
+    stalled)
+        servers="ch07 ch09"
+        measure "stalled 1 at 100/s" -n 10 -m 1000 --rate 100 --size 1000 --stalled 1
         ;;
     queue)
         servers="ch09 ch09:--queue-lines,8192"
@@ -143,7 +163,7 @@ case $set_name in
         done
         ;;
     *)
-        echo "error: measuring: no experiment set '$set_name' (main, variants, queue, timeline)" >&2
+        echo "error: measuring: no experiment set '$set_name' (main, variants, queue, timeline, stalled)" >&2
         exit 2
         ;;
 esac
