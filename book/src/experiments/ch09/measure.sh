@@ -9,13 +9,15 @@
 #
 #   book/src/experiments/ch09/measure.sh main       chapter 7 and chapter 9
 #   book/src/experiments/ch09/measure.sh variants   chapter 9, without TCP_NODELAY, unbatched
-#   book/src/experiments/ch09/measure.sh queue      chapter 9 with its default queue and 8192
+#   book/src/experiments/ch09/measure.sh queue      chapter 9 with its default queue, with 8192,
+#                                                   and notifying the writer only when empty
 #   book/src/experiments/ch09/measure.sh timeline   timeline.py on chapters 7 and 9
 #   book/src/experiments/ch09/measure.sh stalled    chapter 8's stalled-reader run, on 7 and 9
 #
 # The variants are binaries you build yourself from chapter 9 with nodelay-off.diff or
 # unbatched.diff (next to this script) applied, put at $VARIANTS/ch09-nodelay-off and
-# $VARIANTS/ch09-unbatched; then revert the change.
+# $VARIANTS/ch09-unbatched (and notify-when-empty.diff: $VARIANTS/ch09-notify-when-empty);
+# then revert the change.
 # Every experiment runs $RUNS times (3), the servers back to back within each run. A run waits
 # until the machine's 1-minute load average is below $QUIET (3), and each server until
 # nothing else is running (wait_idle). Run it from the repository's
@@ -51,6 +53,7 @@ start_server() {
         ch09) server=$bin/ch09-slow-solution ;;
         ch09-nodelay-off) server=$variants/ch09-nodelay-off ;;
         ch09-unbatched) server=$variants/ch09-unbatched ;;
+        ch09-notify-when-empty) server=$variants/ch09-notify-when-empty ;;
     esac
     shift
     log=$(mktemp)
@@ -147,7 +150,7 @@ case $set_name in
         measure "stalled 1 at 100/s" -n 10 -m 1000 --rate 100 --size 1000 --stalled 1
         ;;
     queue)
-        servers="ch09 ch09:--queue-lines,8192"
+        servers="ch09 ch09:--queue-lines,8192 ch09-notify-when-empty"
         measure "throughput 100x100" -n 100 -m 100
         ;;
     timeline)
