@@ -19,8 +19,8 @@
 # $VARIANTS/ch09-unbatched (and notify-when-empty.diff: $VARIANTS/ch09-notify-when-empty);
 # then revert the change.
 # Every experiment runs $RUNS times (3), the servers back to back within each run. A run waits
-# until the machine's 1-minute load average is below $QUIET (3), and each server until
-# nothing else is running (wait_idle). Run it from the repository's
+# The first run waits until the machine's 1-minute load average is below $QUIET (3), and each
+# server until nothing else is running (wait_idle). Run it from the repository's
 # root: `cargo build --release -p ch07-shutdown-solution -p ch09-slow-solution` first.
 set -eu
 
@@ -89,16 +89,16 @@ stop_server() {
     rm -f "$log" "$counts"
 }
 
-# Waits until nothing else is running right now: at most 3 runnable threads (this shell's
-# own included) in each of 5 samples 0.2 s apart. The servers of one run go back to back, and
-# the one before lifts the 1-minute average for a minute after it has finished, so within a
-# run this is the check; the load average is checked before each run.
+# Waits until nothing else is running right now: at most 2 runnable threads (the one reading
+# /proc/loadavg included) in each of 10 samples 0.1 s apart. The servers of one run go back to back, and
+# the one before lifts the 1-minute average for a minute after it has finished, so this is the
+# check before each server; the load average is checked once, before the first.
 wait_idle() {
     calm=0
-    while [ "$calm" -lt 5 ]; do
+    while [ "$calm" -lt 10 ]; do
         running=$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f1)
-        if [ "$running" -le 3 ]; then calm=$((calm + 1)); else calm=0; fi
-        sleep 0.2
+        if [ "$running" -le 2 ]; then calm=$((calm + 1)); else calm=0; fi
+        sleep 0.1
     done
 }
 
@@ -108,7 +108,6 @@ measure() {
     experiment=$1
     shift
     for run in $(seq 1 "$runs"); do
-        wait_quiet
         for spec in $servers; do
             name=${spec%%:*}
             options=
@@ -131,6 +130,9 @@ measure() {
 }
 
 ulimit -n 20000 2>/dev/null || echo "warning: ulimit -n stays at $(ulimit -n)" >&2
+# A quiet machine to begin with; then each server waits until nothing else runs (wait_idle):
+# the runs themselves lift the 1-minute average for a minute or two after they end.
+wait_quiet
 case $set_name in
     main)
         servers="ch07 ch09"
