@@ -18,7 +18,7 @@
 # unbatched.diff (next to this script) applied, put at $VARIANTS/ch09-nodelay-off and
 # $VARIANTS/ch09-unbatched (and notify-when-empty.diff: $VARIANTS/ch09-notify-when-empty);
 # then revert the change.
-# Every experiment runs $RUNS times (3), the servers back to back within each run. A run waits
+# Every experiment runs $RUNS times (3), the servers back to back within each run.
 # The first run waits until the machine's 1-minute load average is below $QUIET (3), and each
 # server until nothing else is running (wait_idle). Run it from the repository's
 # root: `cargo build --release -p ch07-shutdown-solution -p ch09-slow-solution` first.
@@ -96,8 +96,9 @@ stop_server() {
 wait_idle() {
     calm=0
     while [ "$calm" -lt 10 ]; do
-        running=$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f1)
-        if [ "$running" -le 2 ]; then calm=$((calm + 1)); else calm=0; fi
+        # A builtin read: no process of ours is counted but this shell.
+        read -r _ _ _ threads _ </proc/loadavg
+        if [ "${threads%/*}" -le 2 ]; then calm=$((calm + 1)); else calm=0; fi
         sleep 0.1
     done
 }
