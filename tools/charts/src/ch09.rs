@@ -1,5 +1,5 @@
-//! Chapter 9's charts: chapter 7 beside chapter 9, and chapter 9's two variants (Nagle left
-//! on; one line per system call), from `book/src/figures/ch09-measurements.jsonl`.
+//! Chapter 9's timeline chart and tables: chapter 7 beside chapter 9, and chapter 9's variants
+//! (Nagle left on; one line per system call; ...), from `book/src/figures/ch09-measurements.jsonl`.
 //!
 //! `book/src/experiments/ch09/measure.sh` writes the load generator's reports into that file,
 //! with the server's write system calls and peak memory; `timeline.py` adds one `timeline` line
@@ -11,66 +11,21 @@ use std::path::Path;
 use plotters::prelude::*;
 use serde_json::Value;
 
-use crate::{COLOURS, Measurements, Series, bars, linear, number, server_us_per_delivery, top};
+use crate::{COLOURS, Measurements, number, server_us_per_delivery};
 
 /// The servers measured, as the measurements name them and as the charts label them.
-const SERVERS: [(&str, &str); 5] = [
+const SERVERS: [(&str, &str); 6] = [
     ("ch07", "chapter 7"),
     ("ch09", "chapter 9"),
     ("ch09 --queue-lines 8192", "9, 8192 lines"),
     ("ch09-nodelay-off", "9, Nagle on"),
     ("ch09-unbatched", "9, unbatched"),
+    ("ch09-notify-when-empty", "9, notify when empty"),
 ];
 
-/// Draws chapter 9's charts next to `input` and prints the medians as Markdown tables.
+/// Draws chapter 9's timeline chart next to `input` and prints the medians as Markdown tables
+/// (the medians of every run of a server and an experiment, whichever set it came from).
 pub fn draw(m: &Measurements, input: &Path, dir: &Path) -> Result<(), Box<dyn Error>> {
-    // The servers of the throughput and latency charts: chapter 7, 9 and the two variants.
-    let charted: Vec<(&str, &str)> = SERVERS
-        .iter()
-        .filter(|(name, _)| !name.contains(' '))
-        .filter(|(name, _)| m.runs.keys().any(|(server, _)| server == name))
-        .copied()
-        .collect();
-    let labels: Vec<&str> = charted.iter().map(|&(_, label)| label).collect();
-    let over = |experiment: &str, path: &str, scale: f64| -> Vec<Option<f64>> {
-        charted
-            .iter()
-            .map(|&(name, _)| m.median(name, experiment, path).map(|v| v * scale))
-            .collect()
-    };
-
-    let throughput = vec![Series {
-        label: "100 clients x 100 lines".to_string(),
-        values: over("throughput 100x100", "deliveries_per_s", 1.0),
-    }];
-    bars(
-        &dir.join("ch09-throughput.svg"),
-        "Deliveries per second, 100 clients x 100 lines (median of 3)",
-        "deliveries/s",
-        &labels,
-        &throughput,
-        linear(&throughput),
-    )?;
-
-    let latency = vec![
-        Series {
-            label: "p50".to_string(),
-            values: over("latency 100 at 5/s", "latency_us.p50", 0.001),
-        },
-        Series {
-            label: "p99".to_string(),
-            values: over("latency 100 at 5/s", "latency_us.p99", 0.001),
-        },
-    ];
-    bars(
-        &dir.join("ch09-latency.svg"),
-        "Latency, 100 clients x 5 lines/s (ms, log scale, median of 3)",
-        "milliseconds",
-        &labels,
-        &latency,
-        ((0.01..top(&latency) * 30.0).log_scale(), 0.01),
-    )?;
-
     timeline(&dir.join("ch09-timeline.svg"), input)?;
     print_tables(m);
     Ok(())
