@@ -50,7 +50,13 @@ impl Measurements {
             let run: Value = serde_json::from_str(line)
                 .map_err(|err| format!("{}:{}: {err}", path.display(), number + 1))?;
             let text_of = |key: &str| run[key].as_str().unwrap_or_default().to_string();
-            let key = (text_of("chapter"), text_of("experiment"));
+            // Chapter 9's measurements come in sets (main, variants, ...), measured apart: an
+            // experiment of a set other than the main one is kept apart, as "EXPERIMENT [SET]".
+            let experiment = match run["set"].as_str() {
+                Some(set) if set != "main" => format!("{} [{set}]", text_of("experiment")),
+                _ => text_of("experiment"),
+            };
+            let key = (text_of("chapter"), experiment);
             commands.insert(key.clone(), text_of("command"));
             if !run["report"].is_null() {
                 let mut report = run["report"].clone();

@@ -123,8 +123,8 @@ measure() {
             too_slow=$(grep -c '^too slow' "$log" || true)
             stop_server
             [ -n "$report" ] || report=null
-            printf '{"chapter":"%s","experiment":"%s","run":%s,"command":"load %s","server_options":"%s","loadavg":%s,"server_writes":%s,"server_futex":%s,"server_context_switches":%s,"server_vmhwm_kib":%s,"server_too_slow_lines":%s,"report":%s}\n' \
-                "$label" "$experiment" "$run" "$*" "$options" "$loadavg" "$writes" "$futex" "$switches" "$hwm" "$too_slow" "$report" >>"$out"
+            printf '{"set":"%s","chapter":"%s","experiment":"%s","run":%s,"command":"load %s","server_options":"%s","loadavg":%s,"server_writes":%s,"server_futex":%s,"server_context_switches":%s,"server_vmhwm_kib":%s,"server_too_slow_lines":%s,"report":%s}\n' \
+                "$set_name" "$label" "$experiment" "$run" "$*" "$options" "$loadavg" "$writes" "$futex" "$switches" "$hwm" "$too_slow" "$report" >>"$out"
             echo "$label: $experiment, run $run done (load average $loadavg)" >&2
         done
     done
@@ -164,7 +164,7 @@ case $set_name in
                 ch07) server=$bin/ch07-shutdown-solution ;;
                 ch09) server=$bin/ch09-slow-solution ;;
             esac
-            python3 "$(dirname "$0")/timeline.py" "$server" "$name" >>"$out"
+            python3 "$(dirname "$0")/timeline.py" "$server" "$name" | sed 's/^{/{"set":"timeline",/' >>"$out"
             echo "$name: timeline done (load average $loadavg)" >&2
         done
         ;;
