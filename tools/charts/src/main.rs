@@ -14,6 +14,8 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use serde_json::Value;
 
+mod ch09;
+
 /// The chapters measured, in order.
 const CHAPTERS: [&str; 4] = ["ch04", "ch05", "ch06", "ch07"];
 
@@ -48,10 +50,25 @@ impl Measurements {
             let run: Value = serde_json::from_str(line)
                 .map_err(|err| format!("{}:{}: {err}", path.display(), number + 1))?;
             let text_of = |key: &str| run[key].as_str().unwrap_or_default().to_string();
-            let key = (text_of("chapter"), text_of("experiment"));
+            // Chapter 9's measurements come in sets (main, variants, ...), measured apart: an
+            // experiment of a set other than the main one is kept apart, as "EXPERIMENT [SET]".
+            let experiment = match run["set"].as_str() {
+                Some(set) if set != "main" => format!("{} [{set}]", text_of("experiment")),
+                _ => text_of("experiment"),
+            };
+            let key = (text_of("chapter"), experiment);
             commands.insert(key.clone(), text_of("command"));
             if !run["report"].is_null() {
-                runs.entry(key).or_default().push(run["report"].clone());
+                let mut report = run["report"].clone();
+                // Chapter 9's measurements add what was read from outside the generator (the
+                // server's write system calls, its peak memory, the load average): kept with
+                // the report, so that medians of them work alike.
+                for extra in ["server_writes", "server_vmhwm_kib", "loadavg"] {
+                    if let (Some(object), Some(value)) = (report.as_object_mut(), run.get(extra)) {
+                        object.insert(extra.to_string(), value.clone());
+                    }
+                }
+                runs.entry(key).or_default().push(report);
             }
         }
         Ok(Measurements { runs, commands })
@@ -206,6 +223,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or_else(|| PathBuf::from("book/src/figures/ch08-measurements.jsonl"));
     let m = Measurements::read(&input)?;
     let dir = input.parent().unwrap_or(Path::new("."));
+    let is_ch09 = input
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with("ch09"));
+    if is_ch09 {
+        return ch09::draw(&m, &input, dir);
+    }
 
     let throughput = series_of(
         &m,
