@@ -13,6 +13,7 @@
 #                                                   and notifying the writer only when empty
 #   book/src/experiments/ch09/measure.sh timeline   timeline.py on chapters 7 and 9
 #   book/src/experiments/ch09/measure.sh stalled    chapter 8's stalled-reader run, on 7 and 9
+#   book/src/experiments/ch09/measure.sh ch10       chapter 9 and chapter 10 (chapter 10's page)
 #
 # The variants are binaries you build yourself from chapter 9 with nodelay-off.diff or
 # unbatched.diff (next to this script) applied, put at $VARIANTS/ch09-nodelay-off and
@@ -54,6 +55,7 @@ start_server() {
         ch09-nodelay-off) server=$variants/ch09-nodelay-off ;;
         ch09-unbatched) server=$variants/ch09-unbatched ;;
         ch09-notify-when-empty) server=$variants/ch09-notify-when-empty ;;
+        ch10) server=$bin/ch10-poll-solution ;;
     esac
     shift
     log=$(mktemp)
@@ -152,8 +154,16 @@ case $set_name in
         servers="ch07 ch09"
         measure "stalled 1 at 100/s" -n 10 -m 1000 --rate 100 --size 1000 --stalled 1
         ;;
+    ch10)
+        # Chapter 10's page: chapter 9 beside chapter 10.
+        servers="ch09 ch10"
+        measure "throughput 100x100" -n 100 -m 100
+        measure "latency 100 at 5/s" -n 100 -m 25 --rate 5
+        measure "idle 1000" --idle 1000 --hold 2
+        ;;
     queue)
-        servers="ch09 ch09:--queue-lines,8192 ch09-notify-when-empty"
+        # The default queue, and one that holds a whole 100x100 run (9900 lines per client).
+        servers="ch09 ch09:--queue-lines,16384"
         measure "throughput 100x100" -n 100 -m 100
         ;;
     timeline)
@@ -169,7 +179,7 @@ case $set_name in
         done
         ;;
     *)
-        echo "error: measuring: no experiment set '$set_name' (main, variants, queue, timeline, stalled)" >&2
+        echo "error: measuring: no experiment set '$set_name' (main, variants, queue, timeline, stalled, ch10)" >&2
         exit 2
         ;;
 esac
