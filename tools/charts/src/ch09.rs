@@ -18,7 +18,10 @@ const SERVERS: [(&str, &str); 9] = [
     ("ch07", "chapter 7"),
     ("ch09", "chapter 9"),
     ("ch09-first-version", "9, first version"),
-    ("ch09-first-version --queue-lines 8192", "9, first, 8192 lines"),
+    (
+        "ch09-first-version --queue-lines 8192",
+        "9, first, 8192 lines",
+    ),
     ("ch09 --queue-lines 16384", "9, 16384 lines"),
     ("ch09 --queue-lines 8192", "9, 8192 lines"),
     ("ch09-nodelay-off", "9, Nagle on"),
