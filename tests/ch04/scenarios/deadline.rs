@@ -118,7 +118,7 @@ fn stalled_readers_cost_one_deadline_each(
                         l_writer
                             .write_all(format!("{text}\n").as_bytes())
                             .map_err(|err| format!("L's write failed: {err}"))?;
-                        wait_for(&mut f, wanted, bound + harness::timeout())?;
+                        f.read_until(wanted, bound + harness::timeout())?;
                         waits.push(sent.elapsed().as_millis());
                         Ok(())
                     })
@@ -161,22 +161,6 @@ fn keep_reading(mut conn: Conn, stop: &AtomicBool) {
         match conn.read_line_bytes(Duration::from_millis(100)) {
             Ok(_) | Err(ReadError::TimedOut { .. }) => {}
             Err(_) => return,
-        }
-    }
-}
-
-/// Reads `conn` until the line `wanted` arrives; returns when it did.
-fn wait_for(conn: &mut Conn, wanted: &str, within: Duration) -> Result<Instant, String> {
-    let deadline = Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match conn.read_line_bytes(left) {
-            Ok(line) if line == wanted.as_bytes() => return Ok(Instant::now()),
-            Ok(_) => {}
-            Err(ReadError::TimedOut { .. }) => {
-                return Err(format!("nothing within {} ms", within.as_millis()));
-            }
-            Err(_) => return Err("the server closed F's connection".to_string()),
         }
     }
 }

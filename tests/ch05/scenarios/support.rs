@@ -125,8 +125,20 @@ pub fn join_all_with<const N: usize>(
     names: [&str; N],
     open: impl Fn(&Server, &str) -> Conn,
 ) -> [Conn; N] {
-    let mut room: Vec<Conn> = Vec::with_capacity(N);
-    for name in names {
+    match join_each_with(server, &names, open).try_into() {
+        Ok(room) => room,
+        Err(_) => unreachable!("N names give N clients"),
+    }
+}
+
+/// [`join_all_with`] for a number of names known only at run time.
+pub fn join_each_with(
+    server: &Server,
+    names: &[&str],
+    open: impl Fn(&Server, &str) -> Conn,
+) -> Vec<Conn> {
+    let mut room: Vec<Conn> = Vec::with_capacity(names.len());
+    for &name in names {
         let mut conn = open(server, name);
         conn.expect_line(PROMPT);
         conn.send_line(name);
@@ -137,10 +149,7 @@ pub fn join_all_with<const N: usize>(
         }
         room.push(conn);
     }
-    match room.try_into() {
-        Ok(room) => room,
-        Err(_) => unreachable!("N names give N clients"),
-    }
+    room
 }
 
 /// The hint for a client, logged in as `name`, that received its own chat line back.
@@ -173,14 +182,19 @@ pub fn back_up(flooder: &mut Conn, lines: usize) {
         batch.push('\n');
     }
     batch.push_str("/who\n");
-    // Straight to the socket: the transcript says what was sent, not 400 KB of x.
-    if let Err(err) = flooder.stream().write_all(batch.as_bytes()) {
-        flooder.lab().fail(
-            "the server reads every line",
-            &format!("the flood failed: {err}"),
+    write_raw(flooder, batch.as_bytes());
+    flooder.expect_line_matching("the answer to /who", |line| line.starts_with("online: "));
+}
+
+/// Writes `bytes` straight to `conn`'s socket, unrecorded: for floods, where the transcript
+/// says what was sent rather than hundreds of kilobytes of it.
+pub fn write_raw(conn: &Conn, bytes: &[u8]) {
+    if let Err(err) = conn.stream().write_all(bytes) {
+        conn.lab().fail(
+            &format!("the server reads everything {} sends", conn.name()),
+            &format!("the write failed: {err}"),
         );
     }
-    flooder.expect_line_matching("the answer to /who", |line| line.starts_with("online: "));
 }
 
 /// Logs in `stalled`, with a small receive buffer, and `flooder`, who floods the room until

@@ -14,7 +14,7 @@ use harness::{Conn, Lab, ReadError, Server};
 use rstest::rstest;
 
 use super::CH;
-use super::support::{PROMPT, join_all_with, relayed};
+use super::support::{join_all_with, join_each_with, relayed, write_raw};
 
 /// The book page that teaches these behaviours.
 const PAGE: &str = "ch09-slow";
@@ -54,40 +54,6 @@ fn open(server: &Server, name: &str) -> Conn {
     }
 }
 
-/// Connects and names each of `names` in turn ([`open`]); everyone already in the room reads
-/// the `* NAME joined`.
-fn join_room(server: &Server, names: &[String]) -> Vec<Conn> {
-    let mut room: Vec<Conn> = Vec::new();
-    for name in names {
-        let mut conn = open(server, name);
-        conn.expect_line(PROMPT);
-        conn.send_line(name);
-        let online: Vec<&str> = room.iter().map(Conn::name).chain([name.as_str()]).collect();
-        conn.expect_line(&format!("welcome {name}! online: {}", online.join(", ")));
-        for member in &mut room {
-            member.expect_line(&format!("* {name} joined"));
-        }
-        room.push(conn);
-    }
-    room
-}
-
-/// Reads `conn` until the line `wanted` arrives (skipping others); `Err` says what happened.
-fn read_until(conn: &mut Conn, wanted: &str, within: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match conn.read_line_bytes(left) {
-            Ok(line) if line == wanted.as_bytes() => return Ok(()),
-            Ok(_) => {}
-            Err(ReadError::TimedOut { .. }) => {
-                return Err(format!("nothing within {} ms", within.as_millis()));
-            }
-            Err(_) => return Err(format!("the server closed {}'s connection", conn.name())),
-        }
-    }
-}
-
 /// `lines` numbered 1000-byte lines (with the newline), as one buffer: `0001 xxx...`.
 fn numbered_lines(lines: usize) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(lines * 1000);
@@ -95,16 +61,6 @@ fn numbered_lines(lines: usize) -> Vec<u8> {
         bytes.extend_from_slice(format!("{i:04} {}\n", "x".repeat(994)).as_bytes());
     }
     bytes
-}
-
-/// Writes `bytes` straight to `conn`'s socket (the transcript says what they were).
-fn write_raw(lab: &Lab, conn: &Conn, bytes: &[u8]) {
-    if let Err(err) = conn.stream().write_all(bytes) {
-        lab.fail(
-            &format!("the server reads everything {} sends", conn.name()),
-            &format!("the write failed: {err}"),
-        );
-    }
 }
 
 const HEAD_OF_LINE: &str = "a line to a client that reads waited behind clients that do not: \
@@ -134,7 +90,8 @@ fn stalled_readers_cost_the_others_nothing(#[case] stalled: usize) {
     let server = lab.start_server(&["--queue-lines", &FLOOD_QUEUE.to_string()]);
     let mut names: Vec<String> = (1..=stalled).map(|i| format!("S{i}")).collect();
     names.extend(["F".to_string(), "L".to_string()]);
-    let mut room = join_room(&server, &names);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut room = join_each_with(&server, &names, open);
     let l = room.pop().expect("L joined last");
     let mut f = room.pop().expect("F joined before L");
     // How F sees L's lines: `[L] ` and the text (L itself moves to its reader thread).
@@ -187,7 +144,7 @@ fn stalled_readers_cost_the_others_nothing(#[case] stalled: usize) {
                 break Err(format!("L's write failed: {err}"));
             }
             let wanted = format!("{from_l}{text}");
-            if let Err(why) = read_until(&mut f, &wanted, harness::timeout() + PROMPTLY) {
+            if let Err(why) = f.read_until(&wanted, harness::timeout() + PROMPTLY) {
                 break Err(format!("line {said}: {why}"));
             }
             let took = sent.elapsed();
@@ -267,7 +224,7 @@ fn a_reader_half_a_queue_behind_catches_up_and_is_not_dropped() {
     ));
     let mut burst = numbered_lines(lines);
     burst.extend_from_slice(b"/who\n");
-    write_raw(&lab, &p, &burst);
+    write_raw(&p, &burst);
     p.expect_line("online: K, P");
     lab.step(format!(
         "K: reads again, and must get all {lines} lines, in order"
@@ -314,9 +271,9 @@ fn a_reader_a_whole_queue_behind_is_told_and_dropped_and_the_others_hear_it_left
          buffers hold"
     ));
     let flood_started = Instant::now();
-    write_raw(&lab, &p, &numbered_lines(lines));
+    write_raw(&p, &numbered_lines(lines));
     lab.step("P: waits for `* K left`");
-    if let Err(why) = read_until(&mut p, "* K left", harness::timeout()) {
+    if let Err(why) = p.read_until("* K left", harness::timeout()) {
         lab.fail(
             "P receives \"* K left\": K fell a whole queue behind and was dropped",
             &why,
@@ -407,14 +364,14 @@ fn a_reader_that_stops_for_good_is_disconnected_at_the_write_deadline() {
     ));
     let mut burst = numbered_lines(lines);
     burst.extend_from_slice(b"/who\n");
-    write_raw(&lab, &p, &burst);
+    write_raw(&p, &burst);
     p.expect_line("online: K, P");
     let within = WRITE_DEADLINE + harness::timeout();
     lab.step(format!(
         "P: waits up to {} ms (the write deadline and the harness timeout) for `* K left`",
         within.as_millis()
     ));
-    if let Err(why) = read_until(&mut p, "* K left", within) {
+    if let Err(why) = p.read_until("* K left", within) {
         lab.fail(
             "P receives \"* K left\": K's writer gave up on it at the write deadline",
             &why,

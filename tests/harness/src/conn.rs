@@ -212,6 +212,24 @@ impl Conn {
         }
     }
 
+    /// Reads lines until one is exactly `wanted`, skipping the others, for `within` in all,
+    /// without failing the test: `Err` says what happened instead (for scenarios that time the
+    /// wait, or read amid a flood of other lines).
+    pub fn read_until(&mut self, wanted: &str, within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.read_line_bytes(left) {
+                Ok(line) if line == wanted.as_bytes() => return Ok(()),
+                Ok(_) => {}
+                Err(ReadError::TimedOut { .. }) => {
+                    return Err(format!("nothing within {} ms", within.as_millis()));
+                }
+                Err(_) => return Err(format!("the server closed {}'s connection", self.name)),
+            }
+        }
+    }
+
     /// Lets the test's line check ([`Lab::on_unexpected_line`]) name the cause of `line`, which
     /// this end received when the test expected something else: call it before failing, in a
     /// scenario that reads lines itself. The harness's own checks call it.
