@@ -8,7 +8,7 @@ use std::time::Duration;
 use harness::{Conn, Lab, ReadError};
 
 use super::CH;
-use super::support::PROMPT;
+use super::support::{self, PROMPT};
 
 /// How long a client may wait for its first line before the test takes it as queued in the
 /// backlog (the server's `accept` itself is failing): the prompt takes a millisecond or two.
@@ -34,16 +34,12 @@ fn running_out_of_file_descriptors_never_drops_a_client_without_a_word() {
          line (chapter 7, where it happens right after accept: and pause before accepting again)",
     );
     // Chapter 6 on: a cap far above what the descriptors allow, so that they run out first.
-    let args: &[&str] = if CH.id == "ch05" {
-        &[]
-    } else {
-        &["--max-clients", "64"]
-    };
+    let args = support::room_for("64");
     // Whether the last descriptor goes to an accept or to the dup after it depends on how many
     // the process had open to start with, so try two limits of different parity.
     for limit in [24, 25] {
         lab.step(format!("round with at most {limit} descriptors"));
-        let server = lab.start_server_with_fd_limit(args, limit);
+        let server = lab.start_server_with_fd_limit(&args, limit);
         let mut prompted = Vec::new();
         let mut saw_limit = false;
         for i in 0..MAX_CLIENTS {

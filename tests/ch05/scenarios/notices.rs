@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use harness::{Conn, Lab, ReadError, Server};
 
 use super::CH;
-use super::support::{PAGE, PROMPT, join};
+use super::support::{self, PAGE, PROMPT, join};
 
-/// The contested name, and how many clients keep trying to take it (with the observer, this
-/// stays under chapter 6's default cap of 5, with a slot to spare for reconnecting).
+/// The contested name, and how many clients keep trying to take it: the more requests in
+/// flight, the sooner one lands in the instant between a leaving and its notice (from chapter
+/// 6, the test raises the cap to let them all in, with a slot to spare for reconnecting).
 const NAME: &str = "x";
-const CONTENDERS: usize = 3;
+const CONTENDERS: usize = 6;
 
 /// How long the contenders keep taking the name and giving it back, at most: they stop at the
 /// first notice out of order.
@@ -28,7 +29,7 @@ fn notices_about_one_name_alternate_even_when_it_is_taken_again_at_once() {
          notice overtook the old owner's `* x left`. Announce each join and leave completely \
          (the list change and every notice) before the next one starts",
     );
-    let server = lab.start_server(&[]);
+    let server = lab.start_server(&support::room_for("8"));
     let mut observer = join(&server, "observer", "observer");
     lab.step(format!(
         "{CONTENDERS} clients take the name {NAME:?} in turn for {} ms: each asks for it until \

@@ -160,6 +160,16 @@ pub fn own_line_hint(name: &str) -> String {
     )
 }
 
+/// The arguments that let `clients` connections in at once: none in chapter 5, which has no
+/// cap, and `--max-clients` from chapter 6 on (its default of 5 is too few for a race).
+pub fn room_for(clients: &'static str) -> Vec<&'static str> {
+    if CH.id == "ch05" {
+        Vec::new()
+    } else {
+        vec!["--max-clients", clients]
+    }
+}
+
 /// Whether the chapter under test queues every client's lines for a writer of its own
 /// (chapter 9 on): then the server never gets stuck writing to a client that stopped reading,
 /// and a scenario that needs such a client backs up its queue instead ([`back_up`]).
