@@ -91,6 +91,7 @@ impl Process {
             // A learner's panic should show where it happened, not a backtrace.
             .env("RUST_BACKTRACE", "0");
         die_with_parent(&mut command);
+        default_signals(&mut command);
         let mut shown = format!("`{} {}`", short_name(program), args.join(" "));
         if let Some(limit) = fd_limit {
             limit_descriptors(&mut command, limit);
@@ -419,6 +420,31 @@ fn die_with_parent(command: &mut Command) {
 
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_command: &mut Command) {}
+
+/// Gives the child the default action for SIGINT and SIGTERM (end the process). A child
+/// inherits signals its parent ignores: a shell starts a background job (`cargo test &`, or
+/// `nohup`) with SIGINT ignored, and a server that installs its handler late would then
+/// survive the signal that should have killed it, and the tests about signals would judge a
+/// different server from the one a terminal runs.
+#[cfg(unix)]
+fn default_signals(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls signal(2), which is
+    // async-signal-safe; it allocates nothing and touches no locks.
+    unsafe {
+        command.pre_exec(|| {
+            for signal in [libc::SIGINT, libc::SIGTERM] {
+                if libc::signal(signal, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn default_signals(_command: &mut Command) {}
 
 /// Lets the child open at most `limit` file descriptors, as `ulimit -n` would.
 #[cfg(unix)]
