@@ -87,10 +87,13 @@ impl Outbox {
             return Err(Refused::Full);
         }
         queue.lines.push_back(line);
+        let was_empty = queue.lines.len() == 1;
+        drop(queue);
         // The writer sleeps only on an empty queue, so only the line that makes it non-empty
         // needs to wake it. (Notifying costs a system call even when nobody waits: under load
-        // this saves one per line.)
-        if queue.lines.len() == 1 {
+        // this saves one per line.) And only once the lock is released: woken while we still
+        // held it, the writer would find it taken and go back to sleep until we let go.
+        if was_empty {
             self.ready.notify_one();
         }
         Ok(())
