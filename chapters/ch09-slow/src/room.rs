@@ -212,6 +212,12 @@ impl Client {
         self.outbox.close();
     }
 
+    /// Whether the server has given up on this client (dropped it as too slow, its writer
+    /// failed, or a shutdown is under way): nothing more will be queued for it.
+    pub fn is_closed(&self) -> bool {
+        self.outbox.is_closed()
+    }
+
     /// Queues a shared line for this client; a client whose queue is full is dropped.
     fn deliver(&self, line: &Line) -> bool {
         match self.outbox.push(Arc::clone(line)) {

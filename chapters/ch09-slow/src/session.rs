@@ -49,6 +49,14 @@ pub fn run(
         if let State::Gone = state {
             return Ok(());
         }
+        // The server may have given up on this client (dropped it as too slow, or is shutting
+        // down) while it keeps sending. Shutting its socket down for reading ends a read only
+        // once nothing is waiting: on Linux, data that keeps arriving is still handed over,
+        // so a client sending faster than its lines are handled would stay in the room.
+        // Leave now: the room hears `* NAME left`.
+        if client.is_closed() {
+            return Ok(());
+        }
         let line = match line::read_line(&mut reader, &mut buf) {
             // Only a client still choosing its name has a deadline.
             Err(err)

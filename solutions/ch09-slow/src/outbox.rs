@@ -70,6 +70,12 @@ impl Outbox {
         self.limit
     }
 
+    /// Whether the queue takes no more lines: the client is leaving, was dropped, or the
+    /// server is shutting down.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // Every change under this lock is one push, one drain or one flag: a thread that
         // panicked while holding it left the queue whole.
