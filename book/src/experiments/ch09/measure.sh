@@ -14,11 +14,13 @@
 #   book/src/experiments/ch09/measure.sh timeline   timeline.py on chapters 7 and 9
 #   book/src/experiments/ch09/measure.sh stalled    chapter 8's stalled-reader run, on 7 and 9
 #   book/src/experiments/ch09/measure.sh ch10       chapter 9 and chapter 10 (chapter 10's page)
+#   book/src/experiments/ch09/measure.sh latency    chapters 7, 9 and 10 at 100 x 5 lines/s
+#   book/src/experiments/ch09/measure.sh notify     chapter 9, and notifying under the queue's lock
 #
 # The variants are binaries you build yourself from chapter 9 with nodelay-off.diff or
 # unbatched.diff (next to this script) applied, put at $VARIANTS/ch09-nodelay-off and
-# $VARIANTS/ch09-unbatched (and notify-when-empty.diff: $VARIANTS/ch09-notify-when-empty);
-# then revert the change.
+# $VARIANTS/ch09-unbatched (and notify-when-empty.diff: $VARIANTS/ch09-notify-when-empty,
+# notify-under-lock.diff: $VARIANTS/ch09-notify-under-lock); then revert the change.
 # Every experiment runs $RUNS times (3), the servers back to back within each run.
 # The first run waits until the machine's 1-minute load average is below $QUIET (3), and each
 # server until nothing else is running (wait_idle). Run it from the repository's
@@ -48,6 +50,9 @@ wait_quiet() {
 # Starts server $1 on a free port with the options that follow, under `perf stat`, which counts
 # its system calls that write (Rust's TcpStream::write is a send(): the sendto system call), its
 # futex calls and its context switches from start to exit. Sets $pid, $addr, $log, $counts.
+# A latency experiment counts context switches only: tracing every system call costs the server
+# time on each one, and it raised chapter 9's p99 at 100 x 5/s from 2.6 to 4.2 ms (median of 3
+# runs each, alternating), so its write and futex counts are null.
 start_server() {
     case $1 in
         ch07) server=$bin/ch07-shutdown-solution ;;
@@ -55,14 +60,14 @@ start_server() {
         ch09-nodelay-off) server=$variants/ch09-nodelay-off ;;
         ch09-unbatched) server=$variants/ch09-unbatched ;;
         ch09-notify-when-empty) server=$variants/ch09-notify-when-empty ;;
+        ch09-notify-under-lock) server=$variants/ch09-notify-under-lock ;;
         ch10) server=$bin/ch10-poll-solution ;;
     esac
     shift
     log=$(mktemp)
     counts=$(mktemp)
-    perf stat -x, -o "$counts" \
-        -e syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev \
-        -e syscalls:sys_enter_futex,context-switches \
+    # shellcheck disable=SC2086
+    perf stat -x, -o "$counts" $events \
         -- "$server" --addr 127.0.0.1:0 --max-clients 2000 "$@" >"$log" 2>&1 &
     perf=$!
     tries=0
@@ -85,8 +90,8 @@ vmhwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"; }
 stop_server() {
     kill "$pid" 2>/dev/null || true
     wait "$perf" 2>/dev/null || true
-    writes=$(awk -F, '/sys_enter_(sendto|write|writev),/ { n += $1 } END { print n + 0 }' "$counts")
-    futex=$(awk -F, '/sys_enter_futex,/ { print $1 + 0 }' "$counts")
+    writes=$(awk -F, '/sys_enter_(sendto|write|writev),/ { n += $1; seen = 1 } END { print seen ? n : "null" }' "$counts")
+    futex=$(awk -F, '/sys_enter_futex,/ { n = $1 + 0; seen = 1 } END { print seen ? n : "null" }' "$counts")
     switches=$(awk -F, '/context-switches,/ { print $1 + 0 }' "$counts")
     rm -f "$log" "$counts"
 }
@@ -116,6 +121,10 @@ measure() {
             options=
             [ "$name" = "$spec" ] || options=$(echo "${spec#*:}" | tr ',' ' ')
             label="$name${options:+ $options}"
+            case $experiment in
+                latency*) events="-e context-switches" ;;
+                *) events="-e syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev -e syscalls:sys_enter_futex,context-switches" ;;
+            esac
             wait_idle
             loadavg=$(cut -d' ' -f1 /proc/loadavg)
             # shellcheck disable=SC2086
@@ -161,6 +170,17 @@ case $set_name in
         measure "latency 100 at 5/s" -n 100 -m 25 --rate 5
         measure "idle 1000" --idle 1000 --hold 2
         ;;
+    latency)
+        # Chapters 7, 9 and 10 at an ordinary chat's pace, five runs each.
+        servers="ch07 ch09 ch10"
+        runs=${RUNS:-5}
+        measure "latency 100 at 5/s" -n 100 -m 25 --rate 5
+        ;;
+    notify)
+        # Waking the writer after letting go of the queue's lock (the solution), and before.
+        servers="ch09 ch09-notify-under-lock"
+        measure "latency 100 at 5/s" -n 100 -m 25 --rate 5
+        ;;
     queue)
         # The default queue, and one that holds a whole 100x100 run (9900 lines per client).
         servers="ch09 ch09:--queue-lines,16384"
@@ -179,7 +199,7 @@ case $set_name in
         done
         ;;
     *)
-        echo "error: measuring: no experiment set '$set_name' (main, variants, queue, timeline, stalled, ch10)" >&2
+        echo "error: measuring: no experiment set '$set_name' (main, variants, queue, timeline, stalled, ch10, latency, notify)" >&2
         exit 2
         ;;
 esac
