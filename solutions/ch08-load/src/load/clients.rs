@@ -6,7 +6,7 @@
 //! chunk keeps the generator's cost per delivery small (the book measures it).
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -133,6 +133,11 @@ pub fn read_all(me: u32, mut lines: Lines, online: u32, spec: &ReadSpec, shared:
             Err(_) => break,
         }
     }
+    // The connection is over: shut our end down too, which wakes this client's writer if it
+    // is blocked sending. Otherwise it can stay blocked for a minute: a connection the server
+    // closed while we kept sending can linger in the kernel (FIN-WAIT-2, window full) and
+    // send no reset until the kernel gives up on it.
+    let _ = lines.stream().shutdown(Shutdown::Both);
     shared.lost_connection(me);
     tally
 }
