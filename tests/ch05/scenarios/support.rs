@@ -97,7 +97,15 @@ fn probe_admitted(addr: SocketAddr) -> bool {
 /// From then on, a failure caused by a client receiving its own chat line says so.
 pub fn join(server: &Server, name: &str, online: &str) -> Conn {
     let mut conn = connect(server, name);
-    conn.lab().on_unexpected_line(|receiver, line| {
+    name_own_lines(conn.lab());
+    conn.send_line(name);
+    conn.expect_line(&format!("welcome {name}! online: {online}"));
+    conn
+}
+
+/// From now on in this test, a failure caused by a client receiving its own chat line says so.
+fn name_own_lines(lab: &Lab) {
+    lab.on_unexpected_line(|receiver, line| {
         if !line.starts_with(&format!("[{}] ", receiver.name())) {
             return None;
         }
@@ -105,9 +113,6 @@ pub fn join(server: &Server, name: &str, online: &str) -> Conn {
         receiver.lab().read("ch04-mutex", "Arc and Mutex");
         Some(own_line_hint(receiver.name()))
     });
-    conn.send_line(name);
-    conn.expect_line(&format!("welcome {name}! online: {online}"));
-    conn
 }
 
 /// `text` as the other clients receive it from `sender`, whose transcript name is its
@@ -140,6 +145,7 @@ pub fn join_each_with(
     let mut room: Vec<Conn> = Vec::with_capacity(names.len());
     for &name in names {
         let mut conn = open(server, name);
+        name_own_lines(conn.lab());
         conn.expect_line(PROMPT);
         conn.send_line(name);
         let online: Vec<&str> = room.iter().map(Conn::name).chain([name]).collect();

@@ -8,23 +8,13 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::{Conn, Lab, Server};
+use harness::{Lab, Server};
 
 use super::CH;
-use super::support::{PROMPT, TOO_LONG, join};
+use super::support::{PROMPT, TOO_LONG, join_each_with};
 
 /// How many clients the thread-count test logs in.
 const MANY: usize = 1000;
-
-/// Joins `name` on `server` and tells everyone in `room` (already named, in joining order).
-fn join_room(server: &Server, room: &mut Vec<Conn>, name: &str) {
-    let online: Vec<&str> = room.iter().map(Conn::name).chain([name]).collect();
-    let conn = join(server, name, &online.join(", "));
-    for other in room.iter_mut() {
-        other.expect_line(&format!("* {name} joined"));
-    }
-    room.push(conn);
-}
 
 #[test]
 fn a_client_that_sends_half_a_line_does_not_hold_up_the_others() {
@@ -35,10 +25,7 @@ fn a_client_that_sends_half_a_line_does_not_hold_up_the_others() {
          or a loop that reads until it has a whole line, stalls every other client",
     );
     let server = lab.start_server(&[]);
-    let mut room = Vec::new();
-    for name in ["half", "bob", "carol"] {
-        join_room(&server, &mut room, name);
-    }
+    let mut room = join_each_with(&server, &["half", "bob", "carol"], Server::connect);
     let [half, bob, carol] = &mut room[..] else {
         unreachable!("three joined")
     };
@@ -64,10 +51,7 @@ fn a_burst_of_lines_in_one_segment_is_relayed_whole_and_in_order() {
          until `WouldBlock` and handle every line in what you read, not just the first",
     );
     let server = lab.start_server(&[]);
-    let mut room = Vec::new();
-    for name in ["burst", "reader"] {
-        join_room(&server, &mut room, name);
-    }
+    let mut room = join_each_with(&server, &["burst", "reader"], Server::connect);
     let [burst, reader] = &mut room[..] else {
         unreachable!("two joined")
     };
@@ -91,11 +75,12 @@ fn a_burst_of_lines_in_one_segment_is_relayed_whole_and_in_order() {
 fn a_line_that_never_ends_is_refused_once_it_passes_the_limit() {
     let lab = Lab::new(&CH, "Why a non-blocking socket still needs a buffer");
     lab.hint(
-        "the server kept buffering a line with no end: each connection's input buffer holds at          most one line (1024 bytes and its ending); once more has come without a newline,          answer the error and close, without waiting for a newline that may never come",
+        "the server kept buffering a line with no end: each connection's input buffer holds at \
+         most one line (1024 bytes and its ending); once more has come without a newline, \
+         answer the error and close, without waiting for a newline that may never come",
     );
     let server = lab.start_server(&[]);
-    let mut room = Vec::new();
-    join_room(&server, &mut room, "endless");
+    let mut room = join_each_with(&server, &["endless"], Server::connect);
     let endless = &mut room[0];
     lab.step("endless: sends 2000 bytes and no newline");
     endless.quiet();
@@ -108,17 +93,19 @@ fn a_line_that_never_ends_is_refused_once_it_passes_the_limit() {
 fn a_client_that_pauses_reading_gets_every_line_once_it_reads_again() {
     let lab = Lab::new(&CH, "Two buffers per connection");
     lab.hint(
-        "lines were lost or the client was dropped: a non-blocking write takes only what fits          in the socket's send buffer and then says `WouldBlock`; keep the rest in the          connection's output buffer and write it when the socket is writable again",
+        "lines were lost or the client was dropped: a non-blocking write takes only what fits \
+         in the socket's send buffer and then says `WouldBlock`; keep the rest in the \
+         connection's output buffer and write it when the socket is writable again",
     );
     // A queue long enough for the whole burst: this test is about writing, not about the bound.
     let server = lab.start_server(&["--queue-lines", "100000"]);
-    let mut room = Vec::new();
-    let mut pauser = server.connect_with_receive_buffer("pauser", 4096);
-    pauser.expect_line(PROMPT);
-    pauser.send_line("pauser");
-    pauser.expect_line("welcome pauser! online: pauser");
-    room.push(pauser);
-    join_room(&server, &mut room, "talker");
+    let mut room = join_each_with(&server, &["pauser", "talker"], |server, name| {
+        if name == "pauser" {
+            server.connect_with_receive_buffer(name, 4096)
+        } else {
+            server.connect(name)
+        }
+    });
     // 8000 lines of ~1000 bytes: 8 MB, more than the sockets between them hold (Linux grows
     // a send buffer up to 4 MiB), so the server's writes to pauser must meet `WouldBlock`.
     let lines: Vec<String> = (0..8000)
@@ -281,10 +268,8 @@ mod linux {
              registered only while output waits",
         );
         let mut server = lab.start_server(&[]);
-        let mut room = Vec::new();
-        for name in ["alice", "bob", "carol", "dave"] {
-            join_room(&server, &mut room, name);
-        }
+        // Kept open (and idle) for the measurement.
+        let _room = join_each_with(&server, &["alice", "bob", "carol", "dave"], Server::connect);
         // A client still choosing its name has a deadline waiting in the heap, too.
         let mut chooser = server.connect("chooser");
         chooser.expect_line(PROMPT);
