@@ -49,7 +49,7 @@ use std::time::Duration;
 pub use conn::{Conn, ReadError, ScriptedServer};
 pub use output::Source;
 pub use process::Process;
-pub use server::Server;
+pub use server::{HeldConsole, Server};
 pub use transcript::Printed;
 use transcript::Transcript;
 
@@ -259,6 +259,17 @@ impl Lab {
         let mut all = vec!["--addr", "127.0.0.1:0"];
         all.extend_from_slice(args);
         Server::start_signalled_while_announcing(self.clone(), &all, signal, name)
+    }
+
+    /// Like [`Lab::start_server`], with a console the test can hold full at any moment (see
+    /// [`Server::hold_console`]); elsewhere than on Linux, the same as [`Lab::start_server`].
+    pub fn start_server_with_holdable_console(&self, args: &[&str]) -> Server {
+        let mut all = vec!["--addr", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        #[cfg(target_os = "linux")]
+        return Server::start_holdable(self.clone(), &all);
+        #[cfg(not(target_os = "linux"))]
+        Server::start(self.clone(), &all)
     }
 
     /// Like [`Lab::start_server`], with the server allowed at most `limit` open file

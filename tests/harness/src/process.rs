@@ -35,6 +35,28 @@ pub struct Process {
     /// Where the next `expect_stdout` / `expect_stderr` starts looking.
     pub(crate) cursors: [usize; 2],
     status: Option<ExitStatus>,
+    /// For a child started with [`Process::spawn_holdable`]: stops its drain thread.
+    #[cfg(target_os = "linux")]
+    gate: Option<Arc<crate::held::Gate>>,
+}
+
+/// Where a child's standard output goes.
+pub(crate) enum StdoutMode {
+    /// A pipe, drained for its first `lines` lines (`usize::MAX`: all).
+    Drain { lines: usize },
+    /// A pipe the test made and filled (see `held.rs`), drained from `release_stdout` on.
+    Held(HeldFd),
+    /// A pipe drained through a gate the test can close (see [`Process::hold_stdout`]).
+    #[cfg(target_os = "linux")]
+    Holdable,
+}
+
+/// How the drain thread reads it.
+enum Reading {
+    Lines(usize),
+    Held,
+    #[cfg(target_os = "linux")]
+    Gated,
 }
 
 impl Process {
@@ -56,7 +78,17 @@ impl Process {
         stdout_lines: usize,
         fd_limit: Option<u64>,
     ) -> Process {
-        Process::spawn_with(lab, name, program, args, stdout_lines, fd_limit, None)
+        let stdout = StdoutMode::Drain {
+            lines: stdout_lines,
+        };
+        Process::spawn_with(lab, name, program, args, stdout, fd_limit)
+    }
+
+    /// Like [`Process::spawn`], with a standard output the test can stop reading at any time,
+    /// to hold the child's next console line in its `write` (see [`Process::hold_stdout`]).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn spawn_holdable(lab: Lab, name: &str, program: &str, args: &[String]) -> Process {
+        Process::spawn_with(lab, name, program, args, StdoutMode::Holdable, None)
     }
 
     /// Like [`Process::spawn`], with standard output going to `held`, a pipe the test filled:
@@ -69,7 +101,7 @@ impl Process {
         args: &[String],
         held: std::os::fd::OwnedFd,
     ) -> Process {
-        Process::spawn_with(lab, name, program, args, usize::MAX, None, Some(held))
+        Process::spawn_with(lab, name, program, args, StdoutMode::Held(held), None)
     }
 
     fn spawn_with(
@@ -77,16 +109,21 @@ impl Process {
         name: &str,
         program: &str,
         args: &[String],
-        stdout_lines: usize,
+        stdout: StdoutMode,
         fd_limit: Option<u64>,
-        held_stdout: Option<HeldFd>,
     ) -> Process {
         let mut command = Command::new(program);
-        let held = held_stdout.is_some();
+        // What to do with the child's standard output once it runs.
+        let (stdio, reading) = match stdout {
+            StdoutMode::Drain { lines } => (Stdio::piped(), Reading::Lines(lines)),
+            StdoutMode::Held(fd) => (held_stdio(fd), Reading::Held),
+            #[cfg(target_os = "linux")]
+            StdoutMode::Holdable => (Stdio::piped(), Reading::Gated),
+        };
         command
             .args(args)
             .stdin(Stdio::piped())
-            .stdout(held_stdout.map_or_else(Stdio::piped, held_stdio))
+            .stdout(stdio)
             .stderr(Stdio::piped())
             // A learner's panic should show where it happened, not a backtrace.
             .env("RUST_BACKTRACE", "0");
@@ -108,11 +145,24 @@ impl Process {
         // end of that pipe only once no other write end is open.
         drop(command);
         let log = Arc::new(OutputLog::default());
-        match child.stdout.take() {
-            Some(stdout) => log.drain_lines(Source::Stdout, stdout, stdout_lines),
+        #[cfg(target_os = "linux")]
+        let mut gate = None;
+        match (reading, child.stdout.take()) {
+            (Reading::Lines(lines), Some(out)) => log.drain_lines(Source::Stdout, out, lines),
+            #[cfg(target_os = "linux")]
+            (Reading::Gated, Some(out)) => match crate::held::gated(out) {
+                Ok((switch, reader)) => {
+                    gate = Some(switch);
+                    log.drain(Source::Stdout, reader);
+                }
+                Err(err) => lab.fail(
+                    &format!("the test reads {name}'s standard output through a gate"),
+                    &format!("error: making its wake-up pipe: {err}"),
+                ),
+            },
             // Held: drained from `release_stdout` on; open until then.
-            None if held => log.hold(Source::Stdout),
-            None => unreachable!("stdout is piped unless held"),
+            (Reading::Held, None) => log.hold(Source::Stdout),
+            _ => unreachable!("stdout is piped unless held"),
         }
         log.drain(
             Source::Stderr,
@@ -128,6 +178,8 @@ impl Process {
             log,
             cursors: [0, 0],
             status: None,
+            #[cfg(target_os = "linux")]
+            gate,
         }
     }
 
@@ -140,6 +192,36 @@ impl Process {
             skip: filler,
         };
         self.log.drain(Source::Stdout, reader);
+    }
+
+    /// Stops reading the child's standard output and fills its pipe, so that the child's next
+    /// console line blocks in `write` until the returned hold is dropped. `Err` says why it
+    /// cannot: the child was not started with [`Process::spawn_holdable`], or this kernel does
+    /// not show threads' system calls in `/proc`.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn hold_stdout(&self) -> Result<crate::held::StdoutHold, String> {
+        let Some(gate) = &self.gate else {
+            return Err("its standard output was not started holdable".into());
+        };
+        let pid = self.pid();
+        let Some(threads) = crate::held::thread_calls(pid) else {
+            return Err(format!("/proc/{pid}/task/*/syscall cannot be read here"));
+        };
+        if !gate.hold(Instant::now() + crate::timeout()) {
+            return Err("the thread reading its standard output did not stop".into());
+        }
+        match crate::held::fill_stdout_of(pid) {
+            Ok(filler) => Ok(crate::held::StdoutHold {
+                gate: Arc::clone(gate),
+                filler,
+                pid,
+                threads: threads.len(),
+            }),
+            Err(err) => {
+                gate.release(0);
+                Err(format!("filling its standard output: {err}"))
+            }
+        }
     }
 
     /// The name this process has in the transcript.

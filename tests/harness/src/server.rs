@@ -151,6 +151,44 @@ impl Server {
         Server { process, addr, lab }
     }
 
+    /// Starts the server with a console the test can hold (see [`Server::hold_console`]).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn start_holdable(lab: Lab, args: &[&str]) -> Server {
+        let all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let bin = lab.chapter().bin;
+        let mut process = Process::spawn_holdable(lab.clone(), "server", bin, &all);
+        let addr = read_listening_line(&lab, &mut process);
+        Server { process, addr, lab }
+    }
+
+    /// Stops reading the server's console and fills the pipe behind it, so that the server's
+    /// next console line blocks in `write`, halfway through whatever the server is doing, until
+    /// the returned [`HeldConsole`] is dropped (see `held.rs`). `None` where that cannot be
+    /// done: on other systems, on a kernel that hides `/proc/PID/task/*/syscall`, or for a
+    /// server not started with [`Lab::start_server_with_holdable_console`].
+    pub fn hold_console(&self) -> Option<HeldConsole> {
+        #[cfg(target_os = "linux")]
+        match self.process.hold_stdout() {
+            Ok(hold) => {
+                self.lab.step(
+                    "test: stops reading the server's standard output and fills the pipe: \
+                     the server's next console line will wait in write()",
+                );
+                Some(HeldConsole {
+                    hold,
+                    lab: self.lab.clone(),
+                })
+            }
+            Err(why) => {
+                self.lab
+                    .step(format!("test: cannot hold the server's console: {why}"));
+                None
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        None
+    }
+
     /// The address the server announced.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -264,5 +302,85 @@ impl Process {
             "the server ended before printing it ({})",
             crate::process::describe_status(status)
         )
+    }
+}
+
+/// A server's console that the test has stopped reading and filled (see
+/// [`Server::hold_console`]). Dropping it reads again, starting with the held lines.
+#[cfg(target_os = "linux")]
+pub struct HeldConsole {
+    hold: crate::held::StdoutHold,
+    lab: Lab,
+}
+
+/// A server's console held full; never made on this system.
+#[cfg(not(target_os = "linux"))]
+pub struct HeldConsole {
+    never: std::convert::Infallible,
+}
+
+#[cfg(target_os = "linux")]
+impl HeldConsole {
+    /// Waits until one of the server's threads is blocked writing to its console, the line
+    /// described by `what`; fails the test when none is within the harness timeout.
+    pub fn expect_printing(&self, what: &str) {
+        let pid = self.hold.pid;
+        let printing = crate::held::wait_for_threads(pid, crate::timeout(), |threads| {
+            threads.iter().any(|(_, call)| call.writes_stdout())
+        });
+        match printing {
+            Some(true) => self.lab.step(format!(
+                "server: is blocked writing {what} to its full standard output"
+            )),
+            Some(false) => self.lab.fail(
+                &format!("the server prints {what} on standard output"),
+                &format!(
+                    "no thread of the server was writing to standard output after {} ms",
+                    crate::timeout().as_millis()
+                ),
+            ),
+            None => self.lab.fail(
+                &format!("the server prints {what} on standard output"),
+                "the server has ended",
+            ),
+        }
+    }
+
+    /// Waits at most `within` until the server has dealt with a connection made during the
+    /// hold: every one of its threads is blocked, and none waits in `accept` unless a thread has
+    /// started since the hold (one that took the connection over). False when that did not
+    /// happen in time, as with a server whose accepting thread goes back to `accept` and whose
+    /// new thread is still running.
+    pub fn wait_until_accepted(&self, within: Duration) -> bool {
+        let before = self.hold.threads;
+        let settled = crate::held::wait_for_threads(self.hold.pid, within, |threads| {
+            let blocked = threads
+                .iter()
+                .all(|(_, call)| *call != crate::held::ThreadCall::Running);
+            let accepting = threads.iter().any(|(_, call)| call.accepts());
+            blocked && (!accepting || threads.len() > before)
+        });
+        settled == Some(true)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+impl HeldConsole {
+    /// See the Linux version.
+    pub fn expect_printing(&self, _what: &str) {
+        match self.never {}
+    }
+
+    /// See the Linux version.
+    pub fn wait_until_accepted(&self, _within: Duration) -> bool {
+        match self.never {}
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for HeldConsole {
+    fn drop(&mut self) {
+        self.lab
+            .step("test: reads the server's standard output again");
     }
 }
