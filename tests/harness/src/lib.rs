@@ -11,6 +11,9 @@
 //!   port from its first line (`listening on HOST:PORT`): no fixed ports, no sleeps.
 //!   [`Lab::start_server_then_close_console`] then closes the server's standard output, as
 //!   `server | head -1` does, for testing that a lost console stops nothing.
+//!   [`Lab::start_server_with_holdable_console`] lets a test stop reading the console at any
+//!   moment ([`Server::hold_console`], Linux): the server's next console line then waits in
+//!   `write`, which opens the microsecond after a line wide enough to test (see `held.rs`).
 //! - [`Conn`] is a TCP client (or, from [`ScriptedServer`], the server side of a connection)
 //!   whose every read has a deadline.
 //! - [`Process`] is a child process whose output is drained into a log (a dropped pipe would
