@@ -129,6 +129,9 @@ fn the_slot_is_free_the_moment_disconnected_is_printed() {
         "C0 was refused, with nobody else connected".to_string()
     });
     for i in 1..=HELD_HANDOVERS {
+        // Its `connected` line is out: the console is quiet, so the next line the server
+        // writes is the one this handover is about.
+        server.expect_stdout_line(&format!("connected {}", holder.local_addr()));
         let Some(console) = server.hold_console() else {
             // Another system, or a kernel that hides what threads are doing: race instead.
             return hand_over_racing(&lab, &mut server, holder);
