@@ -149,18 +149,12 @@ impl Gate {
         // Wakes the drain thread if it is waiting in poll(); a full wake pipe already will.
         // SAFETY: a one-byte write from a valid buffer to a descriptor we own.
         unsafe { libc::write(self.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
-        while !state.parked {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let within = deadline.saturating_duration_since(Instant::now());
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(state, within, |state| !state.parked)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.parked
     }
 
     /// Lets the drain thread read again; it skips the `filler` bytes the test wrote meanwhile.
@@ -217,12 +211,10 @@ impl<R: Read + AsRawFd> Gated<R> {
         if state.held {
             state.parked = true;
             gate.changed.notify_all();
-            while state.held {
-                state = gate
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
+            state = gate
+                .changed
+                .wait_while(state, |state| state.held)
+                .unwrap_or_else(PoisonError::into_inner);
         }
         self.filler += std::mem::take(&mut state.filler);
     }

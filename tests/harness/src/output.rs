@@ -156,19 +156,12 @@ impl OutputLog {
     }
 
     fn wait_until(&self, deadline: Instant, done: impl Fn(&Lines) -> bool) -> bool {
-        let mut lines = self.lock();
-        while !done(&lines) {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            lines = self
-                .changed
-                .wait_timeout(lines, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let within = deadline.saturating_duration_since(Instant::now());
+        let (lines, _) = self
+            .changed
+            .wait_timeout_while(self.lock(), within, |lines| !done(lines))
+            .unwrap_or_else(PoisonError::into_inner);
+        done(&lines)
     }
 
     /// Whether every stream has reached end of file.
