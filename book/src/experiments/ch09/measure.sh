@@ -16,6 +16,7 @@
 #   book/src/experiments/ch09/measure.sh ch10       chapter 9 and chapter 10 (chapter 10's page)
 #   book/src/experiments/ch09/measure.sh latency    chapters 7, 9 and 10 at 100 x 5 lines/s
 #   book/src/experiments/ch09/measure.sh notify     chapter 9, and notifying under the queue's lock
+#   book/src/experiments/ch09/measure.sh flood      chapters 7 and 9, the unpaced flood alone
 #
 # The variants are binaries you build yourself from chapter 9 with nodelay-off.diff or
 # unbatched.diff (next to this script) applied, put at $VARIANTS/ch09-nodelay-off and
@@ -153,6 +154,12 @@ case $set_name in
         measure "flood, stalled 1" -n 10 -m 10000 --size 1000 --stalled 1
         # The same 100 MB, paced so that the readers can keep up: 10 MB/s for 10 s.
         measure "flood at 1000/s, stalled 1" -n 10 -m 10000 --size 1000 --stalled 1 --rate 1000
+        ;;
+    flood)
+        # main's unpaced flood again, measured after the generator's fix: its readers now shut
+        # a connection down when it ends, which wakes a writer blocked sending to it.
+        servers="ch07 ch09"
+        measure "flood, stalled 1" -n 10 -m 10000 --size 1000 --stalled 1
         ;;
     variants)
         servers="ch09 ch09-nodelay-off ch09-unbatched"
