@@ -62,6 +62,11 @@ pub struct Room {
     members: Mutex<Vec<Arc<Member>>>,
     /// Every open connection, named or not. Locked only to change or copy the list.
     clients: Mutex<Vec<Arc<Client>>>,
+    /// The console's turn: taken while the member list is still locked and held while a join
+    /// or leave is printed, after the list is let go. So the console lists changes in the
+    /// order the room saw them, and a console nobody reads (a full pipe) holds up the next
+    /// join or leave, never the list that every chat line needs.
+    console: Mutex<()>,
     /// How many lines may wait for one client.
     queue_lines: usize,
 }
@@ -72,6 +77,7 @@ impl Room {
         Room {
             members: Mutex::default(),
             clients: Mutex::default(),
+            console: Mutex::default(),
             queue_lines,
         }
     }
@@ -81,6 +87,13 @@ impl Room {
         // A thread that panicked while holding this lock left the list whole: every change to
         // it is a single push or retain. So a poisoned lock is safe to go on using.
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the console's turn (see [`Room::console`]; it guards no data, so poisoning is
+    /// harmless). Take it only while holding the member list, and let go of the list before
+    /// printing: the lock order is the list, then the console.
+    fn console_turn(&self) -> MutexGuard<'_, ()> {
+        self.console.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Locks the list of connections (poisoning is harmless for the same reason).
@@ -164,9 +177,14 @@ impl Room {
         members.push(Arc::clone(&member));
         let online = online_names(&members);
         client.send(&format!("welcome {name}! online: {online}"));
-        // One console write for both lines, so no other thread's line comes in between.
-        say!("joined {name} from {}\nonline: {online}", client.peer);
+        // The console is I/O, and a write to it can block: print after letting go of the
+        // list, but take the console's turn first, so that no later join or leave prints
+        // before this one. One console write for both lines, so no other thread's line comes
+        // in between.
+        let console = self.console_turn();
         drop(members);
+        say!("joined {name} from {}\nonline: {online}", client.peer);
+        drop(console);
         Ok(Membership {
             room: Arc::clone(self),
             member,
@@ -342,8 +360,13 @@ impl Drop for Membership {
         for other in members.iter() {
             other.client.deliver(&left);
         }
+        let online = online_names(&members);
+        // Printed as a join is: the console's turn taken under the list, the line after it.
+        let console = self.room.console_turn();
+        drop(members);
         // `drop` may run while a panic unwinds, when a second panic would abort the whole
         // server: say! never panics (println! does when standard output is gone).
-        say!("left {name} ({peer})\nonline: {}", online_names(&members));
+        say!("left {name} ({peer})\nonline: {online}");
+        drop(console);
     }
 }
