@@ -16,6 +16,8 @@ mod cli;
 mod client;
 #[path = "../../ch03/scenarios/client_cli.rs"]
 mod client_cli;
+#[path = "../scenarios/console.rs"]
+mod console;
 #[path = "../../ch04/scenarios/deadline.rs"]
 mod deadline;
 #[cfg(unix)]

@@ -29,6 +29,8 @@ mod client_cli;
 mod client_full;
 #[path = "../scenarios/closing.rs"]
 mod closing;
+#[path = "../../ch05/scenarios/console.rs"]
+mod console;
 #[path = "../../ch04/scenarios/deadline.rs"]
 mod deadline;
 #[cfg(unix)]

@@ -32,6 +32,8 @@ mod client_cli;
 mod client_full;
 #[path = "../../ch06/scenarios/closing.rs"]
 mod closing;
+#[path = "../../ch05/scenarios/console.rs"]
+mod console;
 #[path = "../../ch04/scenarios/deadline.rs"]
 mod deadline;
 #[cfg(unix)]

@@ -37,6 +37,8 @@ mod client_cli;
 mod client_full;
 #[path = "../../ch06/scenarios/closing.rs"]
 mod closing;
+#[path = "../../ch05/scenarios/console.rs"]
+mod console;
 #[cfg(unix)]
 #[path = "../../ch05/scenarios/descriptors.rs"]
 mod descriptors;

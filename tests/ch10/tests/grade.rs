@@ -9,6 +9,9 @@
 //! - chapter 4's deadline.rs, which measures how long a server stuck writing to clients that
 //!   stopped reading makes the others wait. From chapter 9 on nobody waits (chapter 9 drops it
 //!   too), and its flood waits for the server to stop reading, which a loop never does.
+//! - chapter 5's console.rs, which holds the console full while a client joins and checks that
+//!   chat goes on. Here it cannot: the loop itself blocks writing the `joined` line, and
+//!   everyone waits for the console (the page's "Where an event loop is worse" says so).
 //! - chapter 6's slots.rs, which calls `chapter::slots::Slots`, an atomic counting semaphore
 //!   that threads share. A loop needs none: one thread owns the count of open connections, so
 //!   admitting one is a comparison, and no two accepts can race.
