@@ -34,47 +34,12 @@ pub(crate) fn full_pipe() -> io::Result<FullPipe> {
     }
     // SAFETY: both descriptors were just created and nothing else owns them.
     let (read, write) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    let raw = fds[1];
-    set_nonblocking(raw, true)?;
-    let mut filler = 0;
-    // Whole pages first, then single bytes, until the kernel says the pipe is full.
-    for chunk in [4096, 1] {
-        let bytes = vec![b'\n'; chunk];
-        loop {
-            // SAFETY: `bytes` is valid for `chunk` bytes; `raw` is our open write end.
-            let n = unsafe { libc::write(raw, bytes.as_ptr().cast(), chunk) };
-            if n < 0 {
-                let err = io::Error::last_os_error();
-                if err.kind() == io::ErrorKind::WouldBlock {
-                    break;
-                }
-                return Err(err);
-            }
-            filler += n as usize;
-        }
-    }
-    // The child inherits the same open file: it must block, not fail with EAGAIN.
-    set_nonblocking(raw, false)?;
+    let filler = fill_pipe_at(&format!("/proc/self/fd/{}", write.as_raw_fd()))?;
     Ok(FullPipe {
         read,
         write,
         filler,
     })
-}
-
-fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    let flags = if on {
-        flags | libc::O_NONBLOCK
-    } else {
-        flags & !libc::O_NONBLOCK
-    };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Whether the process's main thread is blocked writing to its standard output, from
@@ -83,26 +48,6 @@ fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
 /// that hides it).
 pub(crate) fn writing_stdout(pid: u32) -> Option<bool> {
     thread_call(&format!("/proc/{pid}/syscall")).map(ThreadCall::writes_stdout)
-}
-
-/// Reads `inner`, discarding its first `skip` bytes: the filler ahead of the child's output.
-pub(crate) struct SkipFirst<R> {
-    pub(crate) inner: R,
-    pub(crate) skip: usize,
-}
-
-impl<R: Read> Read for SkipFirst<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.skip > 0 {
-            let mut scratch = [0u8; 4096];
-            let want = self.skip.min(scratch.len());
-            match self.inner.read(&mut scratch[..want])? {
-                0 => return Ok(0),
-                n => self.skip -= n,
-            }
-        }
-        self.inner.read(buf)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,8 +123,9 @@ pub(crate) struct Gated<R> {
     at_line_start: bool,
 }
 
-/// Wraps a child's standard output in a gate the test can close.
-pub(crate) fn gated<R: Read + AsRawFd>(inner: R) -> io::Result<(Arc<Gate>, Gated<R>)> {
+/// Wraps a child's standard output in a gate the test can close; `held`: closed from the
+/// start (for a pipe the test filled before the child started).
+pub(crate) fn gated<R: Read + AsRawFd>(inner: R, held: bool) -> io::Result<(Arc<Gate>, Gated<R>)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two new descriptors into `fds`, which we then own.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == -1 {
@@ -189,7 +135,10 @@ pub(crate) fn gated<R: Read + AsRawFd>(inner: R) -> io::Result<(Arc<Gate>, Gated
     let (wake_read, wake_write) =
         unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let gate = Arc::new(Gate {
-        state: Mutex::new(GateState::default()),
+        state: Mutex::new(GateState {
+            held,
+            ..GateState::default()
+        }),
         changed: Condvar::new(),
         wake: wake_write,
     });
@@ -285,9 +234,6 @@ impl<R: Read + AsRawFd> Read for Gated<R> {
 pub(crate) struct StdoutHold {
     pub(crate) gate: Arc<Gate>,
     pub(crate) filler: usize,
-    pub(crate) pid: u32,
-    /// How many threads the child had when the hold began.
-    pub(crate) threads: usize,
 }
 
 impl Drop for StdoutHold {
@@ -296,17 +242,23 @@ impl Drop for StdoutHold {
     }
 }
 
-/// Fills the pipe that is process `pid`'s standard output, through a descriptor of our own
-/// (`/proc/PID/fd/1`, opened non-blocking, so the child's own stays blocking); returns how many
-/// bytes it took. Nobody may be reading the pipe meanwhile.
+/// Fills the pipe that is process `pid`'s standard output (see [`fill_pipe_at`]).
 pub(crate) fn fill_stdout_of(pid: u32) -> io::Result<usize> {
+    fill_pipe_at(&format!("/proc/{pid}/fd/1"))
+}
+
+/// Fills the pipe that `path` (`/proc/PID/fd/N`) names, through a descriptor of our own,
+/// opened non-blocking: a new open file, so the writer's own descriptor stays blocking. Whole
+/// pages first, then single bytes, until the kernel says the pipe is full; returns how many
+/// bytes (`\n`, empty lines) it took. Nobody may be reading the pipe meanwhile.
+fn fill_pipe_at(path: &str) -> io::Result<usize> {
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let mut pipe = std::fs::OpenOptions::new()
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open(format!("/proc/{pid}/fd/1"))?;
+        .open(path)?;
     if !pipe.metadata()?.file_type().is_fifo() {
-        return Err(io::Error::other("its standard output is not a pipe"));
+        return Err(io::Error::other(format!("{path} is not a pipe")));
     }
     let mut filler = 0;
     for chunk in [4096, 1] {

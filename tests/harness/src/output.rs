@@ -104,12 +104,6 @@ impl OutputLog {
         });
     }
 
-    /// Marks `source` as open before anyone drains it: for a stream the test holds (see
-    /// `held.rs`), so that waits do not take the process for ended meanwhile.
-    pub(crate) fn hold(&self, source: Source) {
-        self.lock().open[source as usize] = true;
-    }
-
     /// Waits until a line from `source` at index `from` or later satisfies `matches`;
     /// returns its index and text.
     pub(crate) fn wait_for(

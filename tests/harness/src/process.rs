@@ -9,22 +9,6 @@ use crate::Lab;
 use crate::output::{OutputLog, Source, WaitEnd};
 use crate::transcript::quote;
 
-/// A pipe's write end, for a child's standard output that the test holds full.
-#[cfg(target_os = "linux")]
-type HeldFd = std::os::fd::OwnedFd;
-#[cfg(not(target_os = "linux"))]
-type HeldFd = std::convert::Infallible;
-
-#[cfg(target_os = "linux")]
-fn held_stdio(fd: HeldFd) -> Stdio {
-    Stdio::from(fd)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn held_stdio(fd: HeldFd) -> Stdio {
-    match fd {}
-}
-
 /// A running binary of the chapter under test (a server or a client).
 pub struct Process {
     lab: Lab,
@@ -35,28 +19,33 @@ pub struct Process {
     /// Where the next `expect_stdout` / `expect_stderr` starts looking.
     pub(crate) cursors: [usize; 2],
     status: Option<ExitStatus>,
-    /// For a child started with [`Process::spawn_holdable`]: stops its drain thread.
+    /// For a child whose standard output is drained through a gate (see `held.rs`): stops
+    /// the drain thread.
     #[cfg(target_os = "linux")]
     gate: Option<Arc<crate::held::Gate>>,
 }
 
 /// Where a child's standard output goes.
-pub(crate) enum StdoutMode {
+enum StdoutMode {
     /// A pipe, drained for its first `lines` lines (`usize::MAX`: all).
     Drain { lines: usize },
-    /// A pipe the test made and filled (see `held.rs`), drained from `release_stdout` on.
-    Held(HeldFd),
+    /// A pipe the test made and filled (see `held.rs`), drained through a gate that stays
+    /// closed until the test releases it.
+    #[cfg(target_os = "linux")]
+    Held(crate::held::FullPipe),
     /// A pipe drained through a gate the test can close (see [`Process::hold_stdout`]).
     #[cfg(target_os = "linux")]
     Holdable,
 }
 
-/// How the drain thread reads it.
+/// How the drain thread reads the child's standard output, once the child runs.
 enum Reading {
+    /// The child's pipe, for its first `lines` lines.
     Lines(usize),
-    Held,
+    /// Through a gate: from the test's filled pipe (`Some`, the gate closed until the test
+    /// releases it), or from the child's pipe (`None`).
     #[cfg(target_os = "linux")]
-    Gated,
+    Gated(Option<std::fs::File>),
 }
 
 impl Process {
@@ -91,17 +80,20 @@ impl Process {
         Process::spawn_with(lab, name, program, args, StdoutMode::Holdable, None)
     }
 
-    /// Like [`Process::spawn`], with standard output going to `held`, a pipe the test filled:
-    /// the child's first line to it waits until [`Process::release_stdout`].
+    /// Like [`Process::spawn`], with standard output going to `pipe`, which the test filled:
+    /// the child's first line to it waits until the returned hold is dropped.
     #[cfg(target_os = "linux")]
     pub(crate) fn spawn_holding_stdout(
         lab: Lab,
         name: &str,
         program: &str,
         args: &[String],
-        held: std::os::fd::OwnedFd,
-    ) -> Process {
-        Process::spawn_with(lab, name, program, args, StdoutMode::Held(held), None)
+        pipe: crate::held::FullPipe,
+    ) -> (Process, crate::held::StdoutHold) {
+        let filler = pipe.filler;
+        let process = Process::spawn_with(lab, name, program, args, StdoutMode::Held(pipe), None);
+        let gate = process.gate.clone().expect("a held stdout is gated");
+        (process, crate::held::StdoutHold { gate, filler })
     }
 
     fn spawn_with(
@@ -113,12 +105,13 @@ impl Process {
         fd_limit: Option<u64>,
     ) -> Process {
         let mut command = Command::new(program);
-        // What to do with the child's standard output once it runs.
+        // Where the child's standard output goes, and how it will be read.
         let (stdio, reading) = match stdout {
             StdoutMode::Drain { lines } => (Stdio::piped(), Reading::Lines(lines)),
-            StdoutMode::Held(fd) => (held_stdio(fd), Reading::Held),
             #[cfg(target_os = "linux")]
-            StdoutMode::Holdable => (Stdio::piped(), Reading::Gated),
+            StdoutMode::Held(pipe) => (Stdio::from(pipe.write), Reading::Gated(Some(pipe.read))),
+            #[cfg(target_os = "linux")]
+            StdoutMode::Holdable => (Stdio::piped(), Reading::Gated(None)),
         };
         command
             .args(args)
@@ -145,24 +138,30 @@ impl Process {
         // end of that pipe only once no other write end is open.
         drop(command);
         let log = Arc::new(OutputLog::default());
+        let piped = child.stdout.take();
         #[cfg(target_os = "linux")]
         let mut gate = None;
-        match (reading, child.stdout.take()) {
-            (Reading::Lines(lines), Some(out)) => log.drain_lines(Source::Stdout, out, lines),
+        match reading {
+            Reading::Lines(lines) => {
+                log.drain_lines(Source::Stdout, piped.expect("stdout is piped"), lines);
+            }
             #[cfg(target_os = "linux")]
-            (Reading::Gated, Some(out)) => match crate::held::gated(out) {
-                Ok((switch, reader)) => {
-                    gate = Some(switch);
-                    log.drain(Source::Stdout, reader);
+            Reading::Gated(filled) => {
+                let held = filled.is_some();
+                let read = filled.unwrap_or_else(|| {
+                    std::fs::File::from(std::os::fd::OwnedFd::from(piped.expect("stdout is piped")))
+                });
+                match crate::held::gated(read, held) {
+                    Ok((switch, reader)) => {
+                        gate = Some(switch);
+                        log.drain(Source::Stdout, reader);
+                    }
+                    Err(err) => lab.fail(
+                        &format!("the test reads {name}'s standard output through a gate"),
+                        &format!("error: making its wake-up pipe: {err}"),
+                    ),
                 }
-                Err(err) => lab.fail(
-                    &format!("the test reads {name}'s standard output through a gate"),
-                    &format!("error: making its wake-up pipe: {err}"),
-                ),
-            },
-            // Held: drained from `release_stdout` on; open until then.
-            (Reading::Held, None) => log.hold(Source::Stdout),
-            _ => unreachable!("stdout is piped unless held"),
+            }
         }
         log.drain(
             Source::Stderr,
@@ -183,23 +182,13 @@ impl Process {
         }
     }
 
-    /// Starts draining a standard output that [`Process::spawn_holding_stdout`] held, skipping
-    /// the `filler` bytes the test put in the pipe first.
-    #[cfg(target_os = "linux")]
-    pub(crate) fn release_stdout(&mut self, read: std::fs::File, filler: usize) {
-        let reader = crate::held::SkipFirst {
-            inner: read,
-            skip: filler,
-        };
-        self.log.drain(Source::Stdout, reader);
-    }
-
     /// Stops reading the child's standard output and fills its pipe, so that the child's next
     /// console line blocks in `write` until the returned hold is dropped. `Err` says why it
     /// cannot: the child was not started with [`Process::spawn_holdable`], or this kernel does
-    /// not show threads' system calls in `/proc`.
+    /// not show threads' system calls in `/proc`. With the hold, how many threads the child
+    /// had when it began.
     #[cfg(target_os = "linux")]
-    pub(crate) fn hold_stdout(&self) -> Result<crate::held::StdoutHold, String> {
+    pub(crate) fn hold_stdout(&self) -> Result<(crate::held::StdoutHold, usize), String> {
         let Some(gate) = &self.gate else {
             return Err("its standard output was not started holdable".into());
         };
@@ -211,12 +200,13 @@ impl Process {
             return Err("the thread reading its standard output did not stop".into());
         }
         match crate::held::fill_stdout_of(pid) {
-            Ok(filler) => Ok(crate::held::StdoutHold {
-                gate: Arc::clone(gate),
-                filler,
-                pid,
-                threads: threads.len(),
-            }),
+            Ok(filler) => Ok((
+                crate::held::StdoutHold {
+                    gate: Arc::clone(gate),
+                    filler,
+                },
+                threads.len(),
+            )),
             Err(err) => {
                 gate.release(0);
                 Err(format!("filling its standard output: {err}"))

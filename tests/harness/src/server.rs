@@ -69,8 +69,8 @@ impl Server {
                 &format!("it could not: {err}"),
             ),
         };
-        let mut process =
-            Process::spawn_holding_stdout(lab.clone(), "server", bin, &all, pipe.write);
+        let (mut process, hold) =
+            Process::spawn_holding_stdout(lab.clone(), "server", bin, &all, pipe);
         lab.step(
             "test: holds the server's standard output full, so its first line waits to be written",
         );
@@ -102,7 +102,7 @@ impl Server {
         }
         if cannot_tell {
             // /proc/PID/syscall is unreadable here: signal right after the line instead.
-            process.release_stdout(pipe.read, pipe.filler);
+            drop(hold);
             let addr = read_listening_line(&lab, &mut process);
             process.signal(signal, name);
             return Ok(Server { process, addr, lab });
@@ -112,7 +112,7 @@ impl Server {
             process.signal(signal, name);
         }
         lab.step("test: reads the server's standard output again");
-        process.release_stdout(pipe.read, pipe.filler);
+        drop(hold);
         let first = process
             .log
             .wait_for(Source::Stdout, 0, Instant::now() + STARTUP, |_| true);
@@ -169,13 +169,15 @@ impl Server {
     pub fn hold_console(&self) -> Option<HeldConsole> {
         #[cfg(target_os = "linux")]
         match self.process.hold_stdout() {
-            Ok(hold) => {
+            Ok((hold, threads)) => {
                 self.lab.step(
                     "test: stops reading the server's standard output and fills the pipe: \
                      the server's next console line will wait in write()",
                 );
                 Some(HeldConsole {
-                    hold,
+                    _hold: hold,
+                    pid: self.process.pid(),
+                    threads,
                     lab: self.lab.clone(),
                 })
             }
@@ -309,7 +311,11 @@ impl Process {
 /// [`Server::hold_console`]). Dropping it reads again, starting with the held lines.
 #[cfg(target_os = "linux")]
 pub struct HeldConsole {
-    hold: crate::held::StdoutHold,
+    /// Released when this is dropped.
+    _hold: crate::held::StdoutHold,
+    /// The server's process id, and how many threads it had when the hold began.
+    pid: u32,
+    threads: usize,
     lab: Lab,
 }
 
@@ -324,7 +330,7 @@ impl HeldConsole {
     /// Waits until one of the server's threads is blocked writing to its console, the line
     /// described by `what`; fails the test when none is within the harness timeout.
     pub fn expect_printing(&self, what: &str) {
-        let pid = self.hold.pid;
+        let pid = self.pid;
         let printing = crate::held::wait_for_threads(pid, crate::timeout(), |threads| {
             threads.iter().any(|(_, call)| call.writes_stdout())
         });
@@ -352,8 +358,8 @@ impl HeldConsole {
     /// happen in time, as with a server whose accepting thread goes back to `accept` and whose
     /// new thread is still running.
     pub fn wait_until_accepted(&self, within: Duration) -> bool {
-        let before = self.hold.threads;
-        let settled = crate::held::wait_for_threads(self.hold.pid, within, |threads| {
+        let before = self.threads;
+        let settled = crate::held::wait_for_threads(self.pid, within, |threads| {
             let blocked = threads
                 .iter()
                 .all(|(_, call)| *call != crate::held::ThreadCall::Running);
