@@ -10,6 +10,7 @@
 //! Queuing never blocks, so the room's lock can be held while lines are queued: every client
 //! hears joins, leaves and chat in the one order in which the room saw them.
 
+use std::fmt;
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -93,11 +94,15 @@ impl Room {
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes the console's turn (see [`Room::console`]; it guards no data, so poisoning is
-    /// harmless). Take it only while holding the member list, and let go of the list before
-    /// printing: the lock order is the list, then the console.
-    fn console_turn(&self) -> MutexGuard<'_, ()> {
-        self.console.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Prints a join or a leave on the console once `members`, the locked list, is let go.
+    /// The console's turn is taken first, while the list is still held, so no later change
+    /// prints before this one (the lock order is the list, then the console; the turn guards
+    /// no data, so poisoning is harmless).
+    fn print_after(&self, members: MutexGuard<'_, Vec<Arc<Member>>>, text: fmt::Arguments<'_>) {
+        let turn = self.console.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(members);
+        say!("{text}");
+        drop(turn);
     }
 
     /// Locks the list of connections (poisoning is harmless for the same reason).
@@ -184,14 +189,12 @@ impl Room {
         members.push(Arc::clone(&member));
         let online = online_names(&members);
         client.send(&format!("welcome {name}! online: {online}"));
-        // The console is I/O, and a write to it can block: print after letting go of the
-        // list, but take the console's turn first, so that no later join or leave prints
-        // before this one. One console write for both lines, so no other thread's line comes
-        // in between.
-        let console = self.console_turn();
-        drop(members);
-        say!("joined {name} from {}\nonline: {online}", client.peer);
-        drop(console);
+        // The console is I/O, and a write to it can block: printed after letting go of the
+        // list. One console write for both lines, so no other thread's line comes in between.
+        self.print_after(
+            members,
+            format_args!("joined {name} from {}\nonline: {online}", client.peer),
+        );
         Ok(Membership {
             room: Arc::clone(self),
             member,
@@ -401,13 +404,13 @@ impl Drop for Membership {
             other.client.deliver(&left);
         }
         let online = online_names(&members);
-        // Printed as a join is: the console's turn taken under the list, the line after it.
-        let console = self.room.console_turn();
-        drop(members);
-        // `drop` may run while a panic unwinds, when a second panic would abort the whole
-        // server: say! never panics (println! does when standard output is gone).
-        say!("left {name} ({peer})\nonline: {online}");
-        drop(console);
+        // Printed as a join is. `drop` may run while a panic unwinds, when a second panic
+        // would abort the whole server: say! never panics (println! does when standard output
+        // is gone).
+        self.room.print_after(
+            members,
+            format_args!("left {name} ({peer})\nonline: {online}"),
+        );
     }
 }
 // ANCHOR_END: membership
